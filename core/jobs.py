@@ -1,0 +1,220 @@
+"""The job services that the pages and the CLI share: the only code that writes job intents.
+
+A page or a CLI command never launches or signals a process: it records an intent here (a
+queued job, a stop request) and the supervisor acts on it.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from core import ledger, paths
+from core.ledger import ACTIVE, FINAL, QUEUED, STOPPED, STOPPING
+
+BUILTIN_KINDS = ("sft", "raft", "benchmark", "verify")
+
+
+class JobError(ValueError):
+    """A request the ledger cannot honour; the message is one sentence naming the bad value."""
+
+
+def validate(kind: str, config: dict) -> dict:
+    """Validate a job spec through its kind's schema; returns the plain JSON config to store."""
+    if kind not in ledger.JOB_KINDS:
+        raise JobError(f"unknown job kind {kind!r}; expected one of {', '.join(ledger.JOB_KINDS)}")
+    if kind == "command":
+        return _validate_command(config)
+    from core import configs  # pydantic only: light enough for the UI
+
+    parsed = configs.parse_config({**config, "kind": kind})
+    return parsed.model_dump(mode="json")
+
+
+def _validate_command(config: dict) -> dict:
+    cmd = config.get("command")
+    if not isinstance(cmd, list) or not cmd or not all(isinstance(a, str) for a in cmd):
+        raise JobError("command must be a non-empty list of strings, got %r" % (cmd,))
+    if not cmd[0].strip():
+        raise JobError("command must start with a program name, got an empty string")
+    gpus = config.get("gpus", 0)
+    if not isinstance(gpus, int) or isinstance(gpus, bool) or gpus < 0:
+        raise JobError(f"gpus must be a whole number >= 0, got {gpus!r}")
+    env = config.get("env") or {}
+    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                            for k, v in env.items()):
+        raise JobError("env must map variable names to string values")
+    out = {"kind": "command", "command": cmd, "gpus": gpus, "env": env}
+    if config.get("cwd"):
+        out["cwd"] = str(config["cwd"])
+    if config.get("executor"):
+        out["executor"] = config["executor"]
+    return out
+
+
+def _gpus_of(kind: str, config: dict) -> int:
+    if kind == "command":
+        return int(config.get("gpus", 0))
+    executor = config.get("executor") or {}
+    return int(executor.get("gpus", 1)) * int(executor.get("nodes", 1) or 1) if executor else 1
+
+
+def _executor_of(config: dict) -> tuple[str, str | None]:
+    executor = config.get("executor") or {}
+    return executor.get("name") or "local", executor.get("profile")
+
+
+def default_name(kind: str, config: dict) -> str:
+    if kind == "command":
+        return " ".join(config["command"])[:80]
+    model = (config.get("model") or {}).get("name", "")
+    if kind == "benchmark":
+        bench = (config.get("benchmark") or {}).get("name", "")
+        return f"{bench} · {Path(model).name or model}"
+    if kind == "verify":
+        return f"verify {config.get('verifier', '')}"
+    dataset = (config.get("data") or {}).get("dataset", "")
+    return f"{kind} {Path(model).name or model} on {Path(str(dataset)).name}"
+
+
+def submit(kind: str, config: dict, name: str | None = None, priority: int = 0,
+           retry_of: int | None = None) -> int:
+    """Validate and queue a job; returns its id. Nothing is written when validation fails."""
+    clean = validate(kind, config)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise JobError(f"priority must be a whole number, got {priority!r}")
+    executor, profile = _executor_of(clean)
+    if executor != "local":
+        from core.runner import profiles  # light: JSON file
+
+        profiles.check_usable(executor, profile)
+    name = (name or "").strip() or default_name(kind, clean)
+    with ledger.writer() as conn:
+        job_id = ledger.insert_job(
+            conn, kind=kind, name=name, config=json.dumps(clean), priority=priority,
+            gpus=_gpus_of(kind, clean), executor=executor, profile=profile, retry_of=retry_of)
+        job_dir = paths.job_dir(job_id)
+        ledger.update_job(conn, job_id, job_dir=str(job_dir))
+        job_dir.mkdir(parents=True, exist_ok=True)
+        spec = {"id": job_id, "kind": kind, "name": name, "config": clean}
+        if kind == "command":
+            spec["command"] = clean["command"]
+        (job_dir / "job.json").write_text(json.dumps(spec, indent=2))
+    return job_id
+
+
+def get(job_id: int) -> dict:
+    job = ledger.get_job(job_id)
+    if job is None:
+        raise JobError(f"no job with id {job_id}")
+    job["config"] = json.loads(job["config"] or "{}")
+    job["env"] = json.loads(job["env"]) if job.get("env") else {}
+    return job
+
+
+def list_jobs(statuses=None, limit: int | None = None, kinds=None) -> list[dict]:
+    return ledger.list_jobs(statuses, limit, kinds)
+
+
+def request_stop(job_id: int) -> str:
+    """Ask for a job to stop; returns the status it is now in."""
+    job = get(job_id)
+    if job["status"] == QUEUED and ledger.transition(job_id, (QUEUED,), STOPPED,
+                                                     error="stopped before it started"):
+        return STOPPED
+    if job["status"] in ACTIVE:
+        if ledger.transition(job_id, ("STARTING", "RUNNING"), STOPPING,
+                             stop_requested_at=time.time()):
+            return STOPPING
+        return get(job_id)["status"]
+    raise JobError(f"job {job_id} is {job['status']}; only queued or running jobs can be stopped")
+
+
+def retry(job_id: int) -> int:
+    """Queue a new job with the same kind and config."""
+    job = get(job_id)
+    if job["status"] not in FINAL:
+        raise JobError(f"job {job_id} is {job['status']}; retry a finished job")
+    return submit(job["kind"], job["config"], name=job["name"], priority=job["priority"],
+                  retry_of=job_id)
+
+
+def resume(job_id: int) -> int:
+    """Queue a training job that continues a stopped or failed one from its last checkpoint."""
+    job = get(job_id)
+    if job["kind"] not in ("sft", "raft"):
+        raise JobError(f"job {job_id} is a {job['kind']} job; only training jobs resume")
+    if job["status"] not in FINAL:
+        raise JobError(f"job {job_id} is {job['status']}; resume a stopped or failed job")
+    config = json.loads(json.dumps(job["config"]))
+    training = config.setdefault("training", {})
+    training["output_dir"] = training.get("output_dir") or str(Path(job["job_dir"]) / "output")
+    training["resume_from"] = "latest"
+    return submit(job["kind"], config, name=f"{job['name']} (resumed)", priority=job["priority"],
+                  retry_of=job_id)
+
+
+def delete(job_id: int) -> None:
+    """Delete a finished job: its rows and its directory."""
+    job = get(job_id)
+    if job["status"] not in FINAL and job["status"] != QUEUED:
+        raise JobError(f"job {job_id} is {job['status']}; stop it before deleting it")
+    with ledger.writer() as conn:
+        cur = conn.exec_driver_sql("DELETE FROM job WHERE id = ? AND status = ?",
+                                   (job_id, job["status"]))
+        if cur.rowcount != 1:
+            raise JobError(f"job {job_id} changed state while being deleted; try again")
+        for table in ("metric", "log_line", "result"):
+            conn.exec_driver_sql(f"DELETE FROM {table} WHERE job_id = ?", (job_id,))
+        ledger.add_event(conn, "JOB_DELETED", job_id, {})
+    job_dir = Path(job["job_dir"])
+    if job_dir.is_dir() and paths.jobs_dir() in job_dir.parents:
+        shutil.rmtree(job_dir, ignore_errors=True)
+
+
+def move(job_id: int, direction: str) -> None:
+    """Move a queued job one place up or down the queue (within its priority)."""
+    if direction not in ("up", "down"):
+        raise JobError(f"direction must be 'up' or 'down', got {direction!r}")
+    with ledger.writer() as conn:
+        row = conn.exec_driver_sql("SELECT priority, queue_pos, status FROM job WHERE id = ?",
+                                   (job_id,)).first()
+        if row is None:
+            raise JobError(f"no job with id {job_id}")
+        priority, pos, status = row
+        if status != QUEUED:
+            raise JobError(f"job {job_id} is {status}; only queued jobs can be moved")
+        op, order = ("<", "DESC") if direction == "up" else (">", "ASC")
+        other = conn.exec_driver_sql(
+            f"SELECT id, queue_pos FROM job WHERE status = ? AND priority = ? AND queue_pos {op} ? "
+            f"ORDER BY queue_pos {order} LIMIT 1", (QUEUED, priority, pos)).first()
+        if other is None:
+            return
+        ledger.update_job(conn, job_id, queue_pos=other[1])
+        ledger.update_job(conn, other[0], queue_pos=pos)
+
+
+def set_priority(job_id: int, priority: int) -> None:
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise JobError(f"priority must be a whole number, got {priority!r}")
+    with ledger.writer() as conn:
+        row = conn.exec_driver_sql("SELECT status FROM job WHERE id = ?", (job_id,)).first()
+        if row is None:
+            raise JobError(f"no job with id {job_id}")
+        if row[0] != QUEUED:
+            raise JobError(f"job {job_id} is {row[0]}; only a queued job's priority can change")
+        ledger.update_job(conn, job_id, priority=priority)
+
+
+def queue() -> list[dict]:
+    """Queued jobs in the order the supervisor will claim them."""
+    jobs = ledger.list_jobs((QUEUED,))
+    return sorted(jobs, key=lambda j: (-j["priority"], j["queue_pos"], j["id"]))
+
+
+def summary() -> dict[str, Any]:
+    counts = ledger.status_counts()
+    return {"counts": counts, "queued": counts.get(QUEUED, 0),
+            "active": sum(counts.get(s, 0) for s in ACTIVE)}

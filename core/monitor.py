@@ -1,0 +1,128 @@
+"""Read-side queries for following jobs: logs, metric series (downsampled), latest values.
+
+The pages call these; a page never writes SQL. Series are downsampled in SQL so a chart of a
+job with a million points moves a few thousand rows, not a million.
+"""
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import text
+
+from core import ledger
+from core.ledger import ACTIVE
+
+
+def default_job_id() -> int | None:
+    """The newest running job, else the newest job."""
+    with ledger.reader() as conn:
+        row = conn.execute(text(
+            "SELECT id FROM job WHERE status IN ('STARTING','RUNNING','STOPPING') "
+            "ORDER BY id DESC LIMIT 1")).first()
+        if row is None:
+            row = conn.execute(text("SELECT id FROM job ORDER BY id DESC LIMIT 1")).first()
+    return row[0] if row else None
+
+
+def job_choices(limit: int = 200) -> list[dict]:
+    with ledger.reader() as conn:
+        return [dict(r._mapping) for r in conn.execute(text(
+            "SELECT id, name, status, kind FROM job ORDER BY id DESC LIMIT :n"), {"n": limit})]
+
+
+def log_lines(job_id: int, after_seq: int = 0, limit: int = 1000) -> list[dict]:
+    with ledger.reader() as conn:
+        return [dict(r._mapping) for r in conn.execute(text(
+            "SELECT seq, time, stream, text FROM log_line WHERE job_id = :j AND seq > :a "
+            "ORDER BY seq LIMIT :n"), {"j": job_id, "a": after_seq, "n": limit})]
+
+
+def tail_log(job_id: int, n: int = 200, contains: str | None = None) -> list[dict]:
+    """The newest n lines, oldest first; `contains` filters case-insensitively."""
+    sql = "SELECT seq, time, text FROM log_line WHERE job_id = :j"
+    params: dict = {"j": job_id, "n": n}
+    if contains:
+        sql += " AND text LIKE :pat ESCAPE '\\'"
+        escaped = contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params["pat"] = f"%{escaped}%"
+    sql += " ORDER BY seq DESC LIMIT :n"
+    with ledger.reader() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(text(sql), params)]
+    return rows[::-1]
+
+
+def metric_names(job_id: int) -> list[str]:
+    with ledger.reader() as conn:
+        # A skip-scan over the (job_id, name, step) index: one probe per distinct name.
+        names, last = [], ""
+        while True:
+            row = conn.execute(text("SELECT name FROM metric WHERE job_id = :j AND name > :n "
+                                    "ORDER BY name LIMIT 1"), {"j": job_id, "n": last}).first()
+            if row is None:
+                return names
+            names.append(row[0])
+            last = row[0]
+
+
+def latest_metrics(job_id: int) -> dict[str, dict]:
+    """Per metric name: the last value, its step, and how many points there are."""
+    out = {}
+    with ledger.reader() as conn:
+        for name in metric_names(job_id):
+            row = conn.execute(text(
+                "SELECT value, step FROM metric WHERE job_id = :j AND name = :n "
+                "ORDER BY step DESC, id DESC LIMIT 1"), {"j": job_id, "n": name}).first()
+            if row:
+                out[name] = {"value": row[0], "step": row[1]}
+    return out
+
+
+def series(job_id: int, name: str, max_points: int = 2000, x: str = "step") -> dict:
+    """A metric as chart data: x, mean y, and the min/max band of each bucket.
+
+    With at most max_points rows the raw points come back; beyond that they are averaged in
+    equal-width buckets of x, and the band keeps spikes visible.
+    """
+    xcol = "time" if x == "time" else "COALESCE(step, id)"
+    params = {"j": job_id, "n": name}
+    with ledger.reader() as conn:
+        lo, hi, count = conn.execute(text(
+            f"SELECT MIN({xcol}), MAX({xcol}), COUNT(*) FROM metric "
+            "WHERE job_id = :j AND name = :n"), params).first()
+        if not count:
+            return {"x": [], "y": [], "lo": [], "hi": [], "count": 0, "downsampled": False}
+        if count <= max_points or hi == lo:
+            rows = conn.execute(text(
+                f"SELECT {xcol}, value FROM metric WHERE job_id = :j AND name = :n "
+                f"ORDER BY {xcol}, id"), params).all()
+            xs = [r[0] for r in rows]
+            ys = [r[1] for r in rows]
+            return {"x": xs, "y": ys, "lo": ys, "hi": ys, "count": count, "downsampled": False}
+        width = (hi - lo) / max_points
+        rows = conn.execute(text(
+            f"SELECT MIN({xcol}), AVG(value), MIN(value), MAX(value) FROM metric "
+            f"WHERE job_id = :j AND name = :n GROUP BY CAST(({xcol} - :lo) / :w AS INTEGER) "
+            "ORDER BY 1"), {**params, "lo": lo, "w": width}).all()
+    return {"x": [r[0] for r in rows], "y": [r[1] for r in rows], "lo": [r[2] for r in rows],
+            "hi": [r[3] for r in rows], "count": count, "downsampled": True}
+
+
+def progress(job: dict) -> dict:
+    """What a progress bar should show: the most specific known fraction and a label."""
+    now = time.time()
+    out = {"fraction": None, "label": ""}
+    for key, total_key, label in (("cycle", "total_cycles", "cycle"),
+                                  ("step", "total_steps", "step"),
+                                  ("epoch", "total_epochs", "epoch")):
+        value, total = job.get(key), job.get(total_key)
+        if value is not None and total:
+            out = {"fraction": max(0.0, min(1.0, float(value) / float(total))),
+                   "label": f"{label} {value:g}/{total}"}
+            if key == "step":
+                break
+    start = job.get("started_at")
+    end = job.get("finished_at") or (now if job.get("status") in ACTIVE else None)
+    out["elapsed_s"] = (end - start) if start and end else None
+    if out["fraction"] and out["elapsed_s"] and job.get("status") in ACTIVE and out["fraction"] < 1:
+        out["eta_s"] = out["elapsed_s"] * (1 - out["fraction"]) / out["fraction"]
+    return out

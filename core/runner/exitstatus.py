@@ -1,0 +1,32 @@
+"""The exit-status file a job leaves in its directory, written atomically."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+FILENAME = "exit_status.json"
+
+
+def write_exit_status(job_dir: Path, returncode: int, error: str | None = None,
+                      started: float | None = None) -> None:
+    sig = None
+    if returncode < 0:
+        try:
+            sig = signal.Signals(-returncode).name
+        except ValueError:
+            sig = f"signal {-returncode}"
+    data = {"returncode": returncode, "signal": sig, "error": error,
+            "started": started, "finished": time.time()}
+    tmp = job_dir / (FILENAME + ".tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, job_dir / FILENAME)
+
+
+def read_exit_status(job_dir: Path) -> dict | None:
+    try:
+        return json.loads((Path(job_dir) / FILENAME).read_text())
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,133 @@
+"""Turn a job's output.log into ledger rows, from the byte offset the ledger last stored.
+
+Only whole lines are consumed; the offset, the log rows, the metric rows and the progress
+are written in one transaction, so a supervisor killed at any moment resumes exactly where
+the committed offset says and never stores a line twice.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core import ledger
+from core.metrics import parse_line
+
+MAX_LINE = 4000  # characters kept of one log line
+READ_CHUNK = 4 << 20  # bytes read per pass, so one chatty job cannot starve the others
+_PROGRESS = ("step", "total_steps", "epoch", "total_epochs", "cycle", "total_cycles")
+
+
+@dataclass
+class Batch:
+    offset: int
+    seq: int
+    logs: list[tuple] = field(default_factory=list)
+    metrics: list[tuple] = field(default_factory=list)
+    progress: dict = field(default_factory=dict)
+    events: list[tuple] = field(default_factory=list)
+
+    def empty(self) -> bool:
+        return not self.logs
+
+
+class Tailer:
+    def __init__(self, job: dict) -> None:
+        self.job_id = job["id"]
+        self.path = Path(job["job_dir"]) / "output.log"
+        self.offset = int(job.get("log_offset") or 0)
+        self.seq = int(job.get("log_seq") or 0)
+        self.step = job.get("step")
+
+    def read(self, final: bool = False) -> Batch | None:
+        """Parse the whole lines written since the offset (and a trailing partial line when
+        the job has ended)."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                data = fh.read(READ_CHUNK)
+        except FileNotFoundError:
+            return None
+        if not data:
+            return None
+        end = data.rfind(b"\n") + 1
+        if end == 0:
+            if not final and len(data) < READ_CHUNK:
+                return None
+            end = len(data)
+        elif final and len(data) < READ_CHUNK:
+            end = len(data)
+        return self._parse(data[:end], self.offset + end)
+
+    def _parse(self, chunk: bytes, new_offset: int) -> Batch:
+        now = time.time()
+        batch = Batch(offset=new_offset, seq=self.seq)
+        job_id, step = self.job_id, self.step
+        logs, metrics, progress = batch.logs, batch.metrics, batch.progress
+        checkpoints = []
+        n_metrics = 0
+        for raw in chunk.decode("utf-8", "replace").split("\n"):
+            if "\r" in raw:  # tqdm redraws one line with carriage returns: keep the last state
+                parts = [p for p in raw.split("\r") if p.strip()]
+                raw = parts[-1] if parts else ""
+            line = raw.rstrip()
+            if not line:
+                continue
+            batch.seq += 1
+            logs.append((job_id, batch.seq, now, "output", line[:MAX_LINE]))
+            parsed = parse_line(line)
+            if parsed is None:
+                continue
+            if parsed.step is not None:
+                step = parsed.step
+            for key in _PROGRESS:
+                value = getattr(parsed, key)
+                if value is not None:
+                    progress[key] = value
+            for name, value in parsed.metrics.items():
+                metrics.append((job_id, step, now, name, value))
+                n_metrics += 1
+            if parsed.checkpoint:
+                checkpoints.append(parsed.checkpoint)
+        if step is not None:
+            progress["step"] = step
+        if n_metrics:
+            batch.events.append((now, job_id, "METRICS_UPDATE",
+                                 json.dumps({"count": n_metrics, "step": step})))
+        if logs:
+            batch.events.append((now, job_id, "LOG_LINE",
+                                 json.dumps({"count": len(logs), "last_seq": batch.seq})))
+        for path in checkpoints:
+            batch.events.append((now, job_id, "CHECKPOINT_SAVED", json.dumps({"path": path})))
+        self._pending_step = step
+        return batch
+
+    def commit(self, conn, batch: Batch) -> None:
+        ledger.append_output(conn, self.job_id, log_offset=batch.offset, log_seq=batch.seq,
+                             logs=batch.logs, metrics=batch.metrics, progress=batch.progress,
+                             events=batch.events)
+        self.offset, self.seq, self.step = batch.offset, batch.seq, self._pending_step
+
+    def drain(self, final: bool = False) -> int:
+        """Read and store everything available; returns the number of lines stored."""
+        total = 0
+        while True:
+            batch = self.read(final=final)
+            if batch is None:
+                return total
+            with ledger.writer() as conn:
+                self.commit(conn, batch)
+            total += len(batch.logs)
+
+    def tail_lines(self, n: int = 20) -> list[str]:
+        """The last lines of the log file, for a failure reason."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(0, 2)
+                size = fh.tell()
+                fh.seek(max(0, size - 16384))
+                data = fh.read().decode("utf-8", "replace")
+        except OSError:
+            return []
+        return [ln for ln in data.splitlines() if ln.strip()][-n:]
