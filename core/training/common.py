@@ -1,0 +1,243 @@
+"""Pieces shared by the SFT and RAFT runners: output dirs, checkpoints, progress lines, stop.
+
+Progress lines follow the output contract of DESIGN.md exactly (the supervisor parses them):
+`Epoch X/Y | Step X/Y | loss: 0.1234 | lr: 5.00e-05 | grad_norm: 1.23` and JSON metric lines
+`{"metric": {"step": N, ...}}` for anything else (tokens/s, timings).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from transformers import TrainerCallback
+
+StopFn = Callable[[], bool]
+_CKPT = re.compile(r"^checkpoint-(\d+)$")
+
+
+def emit(line: str) -> None:
+    print(line, flush=True)
+
+
+def emit_metric(step: int, **values: Any) -> None:
+    clean = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in values.items() if v is not None}
+    emit(json.dumps({"metric": {"step": int(step), **clean}}, sort_keys=False))
+
+
+def default_stop_fn() -> StopFn:
+    """core.runner.signals.stop_requested (the job wrapper installs the SIGTERM handler)."""
+    try:
+        from core.runner.signals import stop_requested
+
+        return stop_requested
+    except ImportError:  # running outside the app: never stop early
+        return lambda: False
+
+
+def output_dir_for(training_output_dir: str | None, job_dir: Path) -> Path:
+    out = Path(training_output_dir).expanduser() if training_output_dir else Path(job_dir) / "output"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def checkpoints(output_dir: Path) -> list[Path]:
+    """checkpoint-N directories in output_dir, oldest step first."""
+    if not output_dir.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in output_dir.iterdir() if p.is_dir() and (m := _CKPT.match(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def latest_checkpoint(output_dir: Path) -> Path | None:
+    """Newest complete checkpoint (one with trainer_state.json; a half-written one is skipped)."""
+    for p in reversed(checkpoints(output_dir)):
+        if (p / "trainer_state.json").is_file():
+            return p
+    return None
+
+
+def resolve_resume(resume_from: str | None, output_dir: Path) -> Path | None:
+    if not resume_from:
+        return None
+    if resume_from == "latest":
+        ckpt = latest_checkpoint(output_dir)
+        if ckpt is None:
+            emit(f"no checkpoint in {output_dir}: starting from the beginning")
+        return ckpt
+    path = Path(resume_from).expanduser()
+    if not (path / "trainer_state.json").is_file():
+        # A run's output dir rather than one checkpoint: take its newest.
+        ckpt = latest_checkpoint(path)
+        if ckpt is None:
+            raise FileNotFoundError(f"training.resume_from: no checkpoint (trainer_state.json) in {path}")
+        return ckpt
+    return path
+
+
+def write_json(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    os.replace(tmp, path)  # readers never see half a file
+
+
+def lora_config(lora: Any):
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+def sft_args(training: Any, *, output_dir: Path, device: str, dtype: Any, max_length: int, gradient_checkpointing: bool, **extra: Any):
+    """TRL SFTConfig from our training section. Only what the user chose, plus safe job defaults."""
+    import torch
+    from trl import SFTConfig as TRLSFTConfig
+
+    gpu = device.startswith("cuda")
+    kwargs: dict[str, Any] = dict(
+        output_dir=str(output_dir),
+        num_train_epochs=training.epochs,
+        per_device_train_batch_size=training.batch_size,
+        gradient_accumulation_steps=training.grad_accum,
+        learning_rate=training.learning_rate,
+        lr_scheduler_type=training.lr_scheduler,
+        max_steps=training.max_steps,
+        warmup_steps=training.warmup_ratio,  # a float in [0, 1) is a ratio in transformers 5
+        weight_decay=training.weight_decay,
+        max_grad_norm=training.max_grad_norm,
+        logging_strategy="steps",
+        logging_steps=training.logging_steps,
+        save_strategy="steps",
+        save_steps=training.save_steps,
+        save_total_limit=training.save_total_limit,
+        seed=training.seed,
+        data_seed=training.seed,
+        use_cpu=not gpu,
+        bf16=gpu and dtype == torch.bfloat16,
+        fp16=gpu and dtype == torch.float16,
+        max_length=max_length,
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        dataset_num_proc=None,
+    )
+    # transformers 5 renamed gradient_checkpointing (TRL still defaults the old name to True).
+    names = {f.name for f in dataclasses.fields(TRLSFTConfig)}
+    ckpt_key = "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
+    kwargs[ckpt_key] = gradient_checkpointing
+    kwargs.update(extra)
+    return TRLSFTConfig(**kwargs)
+
+
+class ProgressCallback(TrainerCallback):
+    """Prints the contract lines; asks the trainer to save and stop when a stop is requested."""
+
+    def __init__(self, stop_fn: StopFn, *, step_offset: int = 0, total_override: int | None = None, prefix: str = ""):
+        self.stop_fn = stop_fn
+        self.step_offset = step_offset
+        self.total_override = total_override
+        self.prefix = prefix
+        self.stopped = False
+        self.losses: list[tuple[int, float]] = []
+        self.saved: list[str] = []
+        self._t_last = 0.0
+        self._tokens_last = 0.0
+        self._t_begin = 0.0
+        self.tokens_total = 0.0
+
+    # -- helpers
+    def _total(self, state) -> int:
+        return self.step_offset + (self.total_override or state.max_steps)
+
+    def _epoch_text(self, state) -> str:
+        total = max(1, math.ceil(state.num_train_epochs or 1))
+        current = min(total, int((state.epoch or 0) - 1e-9) + 1) if state.epoch else 1
+        return f"Epoch {max(1, current)}/{total}"
+
+    # -- events
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._t_begin = self._t_last = time.perf_counter()
+        self._tokens_last = 0.0
+
+    def on_epoch_begin(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            total = max(1, math.ceil(state.num_train_epochs or 1))
+            emit(f"{self.prefix}Epoch {min(total, int(round(state.epoch or 0)) + 1)}/{total}")
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.stop_fn():
+            # Finish this step (done), save it, stop: the runner reports the checkpoint.
+            self.stopped = True
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        step = self.step_offset + state.global_step
+        if "loss" in logs:
+            parts = [self._epoch_text(state), f"Step {step}/{self._total(state)}", f"loss: {logs['loss']:.4f}"]
+            if "learning_rate" in logs:
+                parts.append(f"lr: {logs['learning_rate']:.2e}")
+            if logs.get("grad_norm") is not None:
+                parts.append(f"grad_norm: {float(logs['grad_norm']):.4f}")
+            emit(self.prefix + " | ".join(parts))
+            self.losses.append((step, float(logs["loss"])))
+            now = time.perf_counter()
+            tokens = float(logs.get("num_tokens", 0.0))
+            if tokens and now > self._t_last:
+                rate = (tokens - self._tokens_last) / (now - self._t_last)
+                emit_metric(step, tokens_per_s=round(rate, 1))
+                self.tokens_total = tokens
+            self._t_last, self._tokens_last = now, tokens
+        elif "train_runtime" in logs:
+            emit_metric(step, train_runtime_s=logs.get("train_runtime"), train_loss=logs.get("train_loss"))
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            path = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            self.saved.append(str(path))
+            emit(f"checkpoint saved: {path}")
+
+
+def drop_printer_callback(trainer) -> None:
+    """Trainer prints raw log dicts when tqdm is off; ours are the only progress lines."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback as HFProgress
+
+    for cb in (PrinterCallback, HFProgress):
+        try:
+            trainer.remove_callback(cb)
+        except ValueError:
+            pass
+
+
+def quiet_libraries() -> None:
+    """Keep output.log readable: library warnings about CPU/dtypes are noise for the user."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except Exception:
+        pass
+    try:
+        import datasets
+
+        datasets.disable_progress_bars()
+        datasets.logging.set_verbosity_error()
+    except Exception:
+        pass

@@ -1,0 +1,194 @@
+"""SFT job: TRL SFTTrainer + PEFT LoRA (or full fine-tuning) on chat messages.
+
+    run(config: dict, job_dir: Path) -> int        # started by `python -m core.runner.job JOB_DIR`
+    python -m core.training.sft CONFIG.yaml JOB_DIR  # by hand
+
+Writes to the output dir (training.output_dir or JOB_DIR/output): checkpoint-N/ every
+save_steps, adapter/ (or model/ for full fine-tuning) at the end, merged/ when merge is set;
+and JOB_DIR/summary.json. A stop request (SIGTERM via core.runner.signals) finishes the
+current step, saves a checkpoint, prints `checkpoint saved: PATH` and returns 0; a later job
+with `resume_from: latest` (same output_dir) continues from it.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from core.configs import ConfigError, SFTConfig, parse_config
+from core.training.common import (
+    ProgressCallback,
+    StopFn,
+    default_stop_fn,
+    drop_printer_callback,
+    emit,
+    emit_metric,
+    lora_config,
+    output_dir_for,
+    quiet_libraries,
+    resolve_resume,
+    sft_args,
+    write_json,
+)
+
+
+def load_messages(cfg: SFTConfig) -> list[list[dict]]:
+    """Chat conversations from the catalogue (hub or shipped sample) or a local file."""
+    from core import datasets
+
+    loaded = datasets.load_records(cfg.data.dataset, cfg.data.limit, source=cfg.data.source)
+    if loaded.note:
+        emit(f"dataset: {loaded.note}")
+    emit(f"dataset: {loaded.name} ({loaded.source}), {len(loaded.records)} records")
+    convs = []
+    for record in loaded.records:
+        msgs = datasets.to_messages(loaded.name, record)
+        if any(m["role"] == "assistant" for m in msgs):
+            convs.append(msgs)
+    if not convs:
+        raise ValueError(f"data.dataset: no record of {loaded.name} has an assistant answer to train on")
+    return convs
+
+
+def build_model(cfg: SFTConfig, model_path: str, dtype: Any):
+    """The model to train: base (+ given adapter, trainable). LoRA itself is added by TRL."""
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype, trust_remote_code=cfg.model.trust_remote_code)
+    if cfg.model.adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, cfg.model.adapter, is_trainable=True)
+    return model
+
+
+def run(config: dict | SFTConfig, job_dir: Path, *, should_stop: StopFn | None = None) -> int:
+    quiet_libraries()
+    job_dir = Path(job_dir)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        cfg = config if isinstance(config, SFTConfig) else parse_config(config, kind="sft")
+    except ConfigError as exc:
+        for issue in exc.errors:
+            emit(f"config error: {issue}")
+        return 2
+    stop_fn = should_stop or default_stop_fn()
+    started = time.time()
+
+    from datasets import Dataset
+    from trl import SFTTrainer
+
+    from core.models.loading import dtype_name, load_tokenizer, pick_device, pick_dtype, resolve_model
+
+    model_path = resolve_model(cfg.model.name)
+    device = pick_device()
+    dtype = pick_dtype(device, cfg.model.dtype)
+    out_dir = output_dir_for(cfg.training.output_dir, job_dir)
+    resume = resolve_resume(cfg.training.resume_from, out_dir)
+    emit(f"model: {model_path} on {device} ({dtype_name(dtype)}), output: {out_dir}")
+
+    tokenizer = load_tokenizer(model_path, cfg.model.trust_remote_code)
+    train_ds = Dataset.from_list([{"messages": m} for m in load_messages(cfg)])
+    model = build_model(cfg, model_path, dtype)
+    peft_config = lora_config(cfg.lora) if cfg.lora.enabled and not cfg.model.adapter else None
+
+    progress = ProgressCallback(stop_fn)
+    args = sft_args(
+        cfg.training,
+        output_dir=out_dir,
+        device=device,
+        dtype=dtype,
+        max_length=cfg.data.max_length,
+        gradient_checkpointing=cfg.model.gradient_checkpointing,
+    )
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=[progress],
+    )
+    drop_printer_callback(trainer)
+    if resume:
+        emit(f"resuming from checkpoint: {resume}")
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    state = trainer.state
+
+    summary: dict[str, Any] = {
+        "kind": "sft",
+        "model": model_path,
+        "device": device,
+        "dtype": dtype_name(dtype),
+        "steps": state.global_step,
+        "max_steps": state.max_steps,
+        "epochs": state.epoch,
+        "final_loss": progress.losses[-1][1] if progress.losses else None,
+        "first_loss": progress.losses[0][1] if progress.losses else None,
+        "train_loss": result.training_loss,
+        "duration_s": round(time.time() - started, 3),
+        "train_runtime_s": result.metrics.get("train_runtime"),
+        "tokens": progress.tokens_total,
+        "tokens_per_s": round(progress.tokens_total / result.metrics["train_runtime"], 1)
+        if progress.tokens_total and result.metrics.get("train_runtime")
+        else None,
+        "output_dir": str(out_dir),
+        "resumed_from": str(resume) if resume else None,
+        "stopped": progress.stopped,
+    }
+    if progress.stopped:
+        ckpt = progress.saved[-1] if progress.saved else None
+        emit(f"stop requested: stopped at step {state.global_step}" + (f", resume from {ckpt}" if ckpt else ""))
+        summary["checkpoint"] = ckpt
+    else:
+        summary.update(save_final(trainer, cfg, out_dir, tokenizer))
+    if trainer.is_world_process_zero():
+        write_json(job_dir / "summary.json", summary)
+        emit_metric(state.global_step, final_loss=summary["final_loss"], tokens_per_s=summary["tokens_per_s"], duration_s=summary["duration_s"])
+    return 0
+
+
+def save_final(trainer, cfg: SFTConfig, out_dir: Path, tokenizer) -> dict[str, str]:
+    """adapter/ (LoRA) or model/ (full fine-tuning), plus merged/ when asked."""
+    from peft import PeftModel
+
+    model = trainer.model
+    paths: dict[str, str] = {}
+    is_peft = isinstance(model, PeftModel)
+    final = out_dir / ("adapter" if is_peft else "model")
+    trainer.save_model(str(final))
+    tokenizer.save_pretrained(str(final))
+    paths["adapter" if is_peft else "model_path"] = str(final)
+    emit(f"{'adapter' if is_peft else 'model'} saved: {final}")
+    if cfg.training.merge and is_peft and trainer.is_world_process_zero():
+        merged_dir = out_dir / "merged"
+        merged = model.merge_and_unload()
+        merged.save_pretrained(str(merged_dir))
+        tokenizer.save_pretrained(str(merged_dir))
+        paths["merged"] = str(merged_dir)
+        emit(f"merged model saved: {merged_dir}")
+    return paths
+
+
+def main(argv: list[str]) -> int:
+    """python -m core.training.sft CONFIG.yaml JOB_DIR [key=value ...]"""
+    if len(argv) < 2:
+        print("usage: python -m core.training.sft CONFIG.yaml JOB_DIR [section.key=value ...]", file=sys.stderr)
+        return 2
+    from core.configs import load_config_file
+    from core.runner.signals import install_stop_handler
+
+    try:
+        cfg = load_config_file(argv[0], overrides=argv[2:], kind="sft")
+    except ConfigError as exc:
+        for issue in exc.errors:
+            print(f"config error: {issue}", file=sys.stderr)
+        return 2
+    install_stop_handler()
+    return run(cfg, Path(argv[1]))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
