@@ -97,7 +97,7 @@ def _preview(loaded: ds.LoadedDataset, show_prompt: bool) -> None:
     pages = max(1, -(-len(loaded.records) // size))
     if st.session_state.get("ds_page", 1) > pages:  # a smaller dataset or larger pages
         st.session_state["ds_page"] = 1
-    page = st.number_input("Page", 1, pages, 1, key="ds_page")
+    page = st.number_input("Page", min_value=1, max_value=pages, key="ds_page")
     st.caption(f"Page {int(page)} of {pages} · {len(loaded.records)} records")
     start = (int(page) - 1) * size
     for index in range(start, min(start + size, len(loaded.records))):
