@@ -6,6 +6,7 @@ from sentences written below, function-calling cases written by hand.
 
     python data/benchmarks/make_samples.py            # all (audio needs `espeak-ng`)
     python data/benchmarks/make_samples.py --only vlm  # vlm | audio | agentic
+    python data/benchmarks/make_samples.py --out DIR   # somewhere else (tests compare bytes)
 
 Output is deterministic: running it again produces byte-identical files.
 Images and audio are referenced from the JSONL rows as {"path": "<relative path>"}, the way a
@@ -447,9 +448,12 @@ GROUPS = {
 
 
 def main() -> None:
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(GROUPS), action="append")
+    parser.add_argument("--out", type=Path, default=OUT, help="output folder (default: next to this script)")
     args = parser.parse_args()
+    OUT = args.out.resolve()
     for group in args.only or sorted(GROUPS):
         for make in GROUPS[group]:
             make()

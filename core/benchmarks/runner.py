@@ -1,0 +1,402 @@
+"""The benchmark job: `run(config, job_dir) -> exit code` for kind "benchmark".
+
+Loads the model (hub id, local directory, a training run's output or adapter, or a tiny
+offline model), generates in batches, scores with the benchmark's own metric, and writes
+JOB_DIR/results.json (read by the supervisor) and samples.jsonl (one line per completion).
+
+Progress follows the Monitor contract: `Step i/N` per generation batch and JSON metric lines.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from core.benchmarks import catalogue, data, metrics
+from core.benchmarks.catalogue import Benchmark
+from core.benchmarks.generation import (ASRGenerator, TextGenerator, VLMGenerator,
+                                        extract_code, xlam_tools_to_schemas)
+
+StopFn = Callable[[], bool]
+
+
+class BenchmarkError(ValueError):
+    """A benchmark job cannot run as configured; the message is one sentence."""
+
+
+def emit(text: str) -> None:
+    print(text, flush=True)
+
+
+def emit_metric(step: int, **values: float) -> None:
+    emit(json.dumps({"metric": {"step": step, **values}}))
+
+
+# ---------------------------------------------------------------------------- config
+
+
+@dataclass
+class Settings:
+    model: str
+    adapter: str | None
+    dtype: str
+    trust_remote_code: bool
+    bench: Benchmark
+    limit: int | None
+    samples: int
+    temperature: float
+    batch_size: int
+    max_new_tokens: int
+    ks: list[int]
+    output_dir: Path
+    job_dir: Path
+    seed: int = 0
+
+    @property
+    def model_label(self) -> str:
+        return f"{self.model} + {self.adapter}" if self.adapter else self.model
+
+
+def settings_from(config: dict, job_dir: Path) -> Settings:
+    """Validate through core.configs (same schema as the CLI and the page) and flatten."""
+    from core.configs import ConfigError, parse_config
+
+    try:
+        cfg = parse_config(config, kind="benchmark", check_files=False).model_dump()
+    except ConfigError as exc:
+        raise BenchmarkError(f"invalid benchmark config: {exc}") from None
+    b, m = cfg["benchmark"], cfg["model"]
+    try:
+        bench = catalogue.get(b["name"])
+    except ValueError as exc:
+        raise BenchmarkError(f"benchmark.name: {exc}") from None
+    out = Path(cfg.get("output_dir") or job_dir).expanduser().resolve()
+    return Settings(model=m["name"], adapter=m.get("adapter"), dtype=m.get("dtype", "auto"),
+                    trust_remote_code=bool(m.get("trust_remote_code")), bench=bench,
+                    limit=b.get("limit"), samples=int(b["samples"]),
+                    temperature=float(b["temperature"]), batch_size=int(b["batch_size"]),
+                    max_new_tokens=int(b["max_new_tokens"]), ks=sorted({1, *b.get("k", [1])}),
+                    output_dir=out, job_dir=Path(job_dir).resolve())
+
+
+# ---------------------------------------------------------------------------- entry point
+
+
+def run(config: dict, job_dir: Path, should_stop: StopFn | None = None) -> int:
+    if should_stop is None:
+        from core.runner.signals import stop_requested
+
+        should_stop = stop_requested
+    started = time.monotonic()
+    try:
+        s = settings_from(config, Path(job_dir))
+    except BenchmarkError as exc:
+        emit(f"error: {exc}")
+        return 2
+    s.output_dir.mkdir(parents=True, exist_ok=True)
+    emit(f"benchmark {s.bench.name} ({catalogue.TYPES[s.bench.type]}) on {s.model_label}")
+    try:
+        loaded = data.load(s.bench, s.limit, log=emit)
+        if not loaded.items:
+            raise BenchmarkError(f"{s.bench.name}: no items to score")
+        emit(f"{len(loaded.items)} items from {loaded.source}")
+        _seed(s.seed)
+        outcome = RUNNERS[s.bench.type](s, loaded.items, should_stop)
+    except (BenchmarkError, data.BenchmarkDataError) as exc:
+        emit(f"error: {exc}")
+        return 2
+    except _model_errors() as exc:
+        emit(f"error: {exc}")
+        return 2
+    samples_path = s.output_dir / "samples.jsonl"
+    _write_jsonl(samples_path, outcome.rows)
+    if outcome.stopped:
+        emit(f"stopped after {outcome.done} of {len(loaded.items)} items; per-sample details in "
+             f"{samples_path}, no result written")
+        return 0
+    result = {
+        "model": s.model_label,
+        "benchmark": s.bench.name,
+        "metrics": outcome.metrics,
+        "primary_metric": s.bench.primary_metric,
+        "samples": len(loaded.items),
+        "duration_s": round(time.monotonic() - started, 3),
+        "details": _relative(samples_path, s.job_dir),
+        "source": loaded.source,
+    }
+    _write_results(s, result)
+    emit_metric(outcome.steps, **outcome.metrics)
+    summary = ", ".join(f"{k}: {v:.4f}" for k, v in outcome.metrics.items())
+    emit(f"result {s.bench.name} | {s.model_label} | {summary}")
+    return 0
+
+
+def _model_errors() -> tuple[type[BaseException], ...]:
+    from core.models.loading import ModelNotFoundError
+
+    return (ModelNotFoundError,)
+
+
+def _seed(seed: int) -> None:
+    import random
+
+    import torch
+
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+def _write_results(s: Settings, result: dict) -> None:
+    text = json.dumps([result], indent=2) + "\n"
+    (s.job_dir / "results.json").write_text(text)
+    if s.output_dir != s.job_dir:
+        copy = dict(result, details=str((s.output_dir / "samples.jsonl").resolve()))
+        (s.output_dir / "results.json").write_text(json.dumps([copy], indent=2) + "\n")
+
+
+# ---------------------------------------------------------------------------- model names
+
+
+def resolve(s: Settings) -> tuple[str, str | None]:
+    """(model path or hub id, adapter path or None). A directory holding only a LoRA adapter
+    (a training run's output) loads its base model with the adapter on top."""
+    from core.benchmarks.tiny_models import ensure_tiny
+    from core.models.loading import resolve_model
+    from core.paths import models_dir
+
+    if s.model in ("tiny-llava", "tiny-whisper"):
+        return str(ensure_tiny(s.model, models_dir() / s.model)), s.adapter
+    name = "tiny" if s.model == "tiny-text" else s.model
+    path = Path(name).expanduser()
+    if path.is_dir():
+        path = training_output(path)
+        if (path / "adapter_config.json").is_file() and not (path / "config.json").is_file():
+            base = json.loads((path / "adapter_config.json").read_text()).get("base_model_name_or_path")
+            if not base:
+                raise BenchmarkError(f"model.name: adapter in {path} does not name its base model")
+            if s.adapter:
+                raise BenchmarkError(f"model.name {path} is already an adapter; leave model.adapter empty")
+            return resolve_model(base), str(path)
+        name = str(path)
+    return resolve_model(name), s.adapter
+
+
+def training_output(path: Path) -> Path:
+    """The loadable directory inside a training run's output: itself when it holds a model or
+    adapter, else a conventional sub-directory, else the newest checkpoint."""
+    def loadable(p: Path) -> bool:
+        return (p / "config.json").is_file() or (p / "adapter_config.json").is_file()
+
+    if loadable(path):
+        return path
+    for sub in ("adapter", "final", "merged", "output"):
+        if loadable(path / sub):
+            return path / sub
+    ckpts = sorted((p for p in path.glob("checkpoint-*") if p.name.split("-")[-1].isdigit() and loadable(p)),
+                   key=lambda p: int(p.name.split("-")[-1]))
+    if ckpts:
+        return ckpts[-1]
+    raise BenchmarkError(f"model.name: {path} holds no model (config.json) or adapter "
+                         "(adapter_config.json), nor a checkpoint with one")
+
+
+# ---------------------------------------------------------------------------- outcomes
+
+
+@dataclass
+class Outcome:
+    metrics: dict[str, float]
+    rows: list[dict]
+    steps: int
+    done: int
+    stopped: bool = False
+
+
+def _batches(seq: list, size: int) -> list[list]:
+    return [seq[i:i + size] for i in range(0, len(seq), size)]
+
+
+def _progress(step: int, total: int, new_tokens: int, seconds: float) -> None:
+    emit(f"Step {step}/{total}")
+    emit_metric(step, gen_tokens_per_s=round(new_tokens / seconds, 2) if seconds > 0 else 0.0)
+
+
+# ---------------------------------------------------------------------------- code
+
+
+def run_code(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcome:
+    from core.verifiers import registry
+
+    if s.samples > 1 and s.temperature == 0:
+        emit("note: temperature 0 is greedy, so the n samples per problem are identical")
+    model_path, adapter = resolve(s)
+    gen = TextGenerator.load(model_path, adapter, s.dtype, s.trust_remote_code)
+    jobs = [(i, j) for i in range(len(items)) for j in range(s.samples)]
+    batches = _batches(jobs, s.batch_size)
+    total = len(batches) + 1  # + the verification step
+    outputs: dict[tuple[int, int], str] = {}
+    for step, batch in enumerate(batches, 1):
+        if should_stop():
+            return _code_partial(items, outputs, s, step - 1)
+        t0 = time.monotonic()
+        texts, new_tokens = gen.generate([items[i].prompt for i, _ in batch], temperature=s.temperature,
+                                         max_new_tokens=s.max_new_tokens)
+        for key, text in zip(batch, texts):
+            outputs[key] = text
+        _progress(step, total, new_tokens, time.monotonic() - t0)
+    emit(f"verifying {len(jobs)} completions with the {s.bench.name} verifier")
+    verifier = registry.get(s.bench.name)
+    pairs = [(items[i].record, extract_code(outputs[(i, j)])) for i, j in jobs]
+    verdicts = verifier.verify_batch(pairs)
+    rows, passed = [], {i: 0 for i in range(len(items))}
+    for (i, j), (_, completion), verdict in zip(jobs, pairs, verdicts):
+        passed[i] += bool(verdict.passed)
+        rows.append({"id": items[i].id, "sample": j, "prompt": items[i].prompt,
+                     "output": outputs[(i, j)], "completion": completion,
+                     "passed": bool(verdict.passed), "reward": float(verdict.reward),
+                     "status": str(verdict.status)})
+    counts = [(s.samples, passed[i]) for i in range(len(items))]
+    table = metrics.pass_at_k_table(counts, s.ks)
+    rate = sum(c for _, c in counts) / len(jobs)
+    emit(f"Step {total}/{total} | verification rate: {rate:.4f}")
+    return Outcome({**table, "verification_rate": rate}, rows, total, len(items))
+
+
+def _code_partial(items, outputs, s: Settings, steps: int) -> Outcome:
+    rows = [{"id": items[i].id, "sample": j, "prompt": items[i].prompt, "output": text,
+             "completion": extract_code(text), "passed": None}
+            for (i, j), text in sorted(outputs.items())]
+    done = len({i for i, _ in outputs})
+    return Outcome({}, rows, steps, done, stopped=True)
+
+
+# ---------------------------------------------------------------------------- vlm
+
+
+def score_vlm(bench: str, output: str, item: data.Item) -> dict[str, float]:
+    if bench == "textvqa":
+        return {"vqa_accuracy": metrics.vqa_accuracy(output, item.reference)}
+    if bench == "docvqa":
+        return {"anls": metrics.anls(output, item.reference)}
+    if bench == "mmstar":
+        return {"accuracy": metrics.multiple_choice_accuracy(output, item.reference,
+                                                             item.extra.get("options") or None)}
+    if bench == "chartqa":
+        return {"relaxed_accuracy": metrics.relaxed_accuracy(output, item.reference)}
+    raise BenchmarkError(f"no VLM metric for {bench}")
+
+
+def run_vlm(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcome:
+    model_path, adapter = resolve(s)
+    gen = VLMGenerator.load(model_path, adapter, s.dtype, s.trust_remote_code)
+    return _run_scored(s, items, should_stop,
+                       lambda batch: gen.generate([(it.image, it.prompt) for it in batch],
+                                                  max_new_tokens=s.max_new_tokens),
+                       lambda out, it: score_vlm(s.bench.name, out, it))
+
+
+# ---------------------------------------------------------------------------- audio
+
+
+def run_audio(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcome:
+    model_path, adapter = resolve(s)
+    gen = ASRGenerator.load(model_path, adapter, s.dtype, s.trust_remote_code)
+
+    def score(out: str, it: data.Item) -> dict[str, float]:
+        we, wn = metrics.word_errors(out, it.reference)
+        ce, cn = metrics.char_errors(out, it.reference)
+        return {"wer": we / wn if wn else float(we > 0), "cer": ce / cn if cn else float(ce > 0),
+                "word_errors": we, "ref_words": wn, "char_errors": ce, "ref_chars": cn}
+
+    outcome = _run_scored(s, items, should_stop,
+                          lambda batch: gen.generate([it.audio for it in batch],
+                                                     max_new_tokens=s.max_new_tokens),
+                          score, aggregate=False)
+    if not outcome.stopped:
+        scores = [r["scores"] for r in outcome.rows]
+        # Corpus-level rates (total edits / total reference length), as jiwer reports them.
+        outcome.metrics = {
+            "wer": metrics.error_rate((x["word_errors"], x["ref_words"]) for x in scores),
+            "cer": metrics.error_rate((x["char_errors"], x["ref_chars"]) for x in scores),
+        }
+    return outcome
+
+
+# ---------------------------------------------------------------------------- agentic
+
+
+def run_agentic(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcome:
+    model_path, adapter = resolve(s)
+    gen = TextGenerator.load(model_path, adapter, s.dtype, s.trust_remote_code)
+
+    def generate(batch: list[data.Item]) -> tuple[list[str], int]:
+        prompts = [gen.render_tools_prompt(it.prompt, xlam_tools_to_schemas(it.extra["tools"]))
+                   for it in batch]
+        return gen.generate(prompts, temperature=s.temperature, max_new_tokens=s.max_new_tokens,
+                            templated=True)
+
+    return _run_scored(s, items, should_stop, generate,
+                       lambda out, it: metrics.call_match(out, it.reference))
+
+
+# ---------------------------------------------------------------------------- shared loop
+
+
+def _run_scored(s: Settings, items: list[data.Item], should_stop: StopFn,
+                generate: Callable[[list[data.Item]], tuple[list[str], int]], score: Callable[[str, data.Item], dict],
+                aggregate: bool = True) -> Outcome:
+    """Generate batch by batch, score each output, average the per-sample scores."""
+    batches = _batches(items, s.batch_size)
+    rows: list[dict] = []
+    for step, batch in enumerate(batches, 1):
+        if should_stop():
+            return Outcome({}, rows, step - 1, len(rows), stopped=True)
+        t0 = time.monotonic()
+        texts, new_tokens = generate(batch)
+        for it, text in zip(batch, texts):
+            rows.append(_row(it, text, score(text, it)))
+        _progress(step, len(batches), new_tokens, time.monotonic() - t0)
+    out: dict[str, float] = {}
+    if aggregate:
+        for name in s.bench.metrics:
+            out[name] = metrics.aggregate(r["scores"][name] for r in rows)
+    return Outcome(out, rows, len(batches), len(rows))
+
+
+def _row(it: data.Item, output: str, scores: dict) -> dict:
+    row = {"id": it.id, "prompt": it.prompt, "output": output, "reference": it.reference,
+           "scores": scores}
+    for key in ("image", "audio"):
+        if it.record.get(key):
+            row[key] = it.record[key]
+    return row
+
+
+RUNNERS: dict[str, Callable[[Settings, list[data.Item], StopFn], Outcome]] = {
+    "code": run_code,
+    "vlm": run_vlm,
+    "audio": run_audio,
+    "agentic": run_agentic,
+}
+
+
+def expected_steps(n_items: int, batch_size: int, samples: int = 1, code: bool = False) -> int:
+    """How many `Step i/N` lines a job prints (the Monitor's N)."""
+    gen = math.ceil(n_items * (samples if code else 1) / batch_size)
+    return gen + 1 if code else gen
