@@ -244,7 +244,7 @@ def cmd_ui(args) -> int:
     print(f"supervisor: pid {pid}")
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"halo-forge UI: http://{shown_host}:{args.port}{url_token}", flush=True)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
+    cmd = [sys.executable, "-m", "core.ui_server",
            "--server.address", args.host, "--server.port", str(args.port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "auto" if args.reload else "none",

@@ -126,3 +126,31 @@ def progress(job: dict) -> dict:
     if out["fraction"] and out["elapsed_s"] and job.get("status") in ACTIVE and out["fraction"] < 1:
         out["eta_s"] = out["elapsed_s"] * (1 - out["fraction"]) / out["fraction"]
     return out
+
+
+_ERROR_WORDS = ("error", "traceback", "exception", "failed", "fatal", "killed")
+_WARNING_WORDS = ("warning", "warn:", "deprecat")
+
+
+def classify_line(line: str) -> str:
+    """'error', 'warning', 'metric' or 'plain', for highlighting in the log viewer."""
+    from core.metrics import parse_line
+
+    low = line.lower()
+    if any(w in low for w in _ERROR_WORDS):
+        return "error"
+    if any(w in low for w in _WARNING_WORDS):
+        return "warning"
+    parsed = parse_line(line)
+    if parsed is not None and (parsed.metrics or parsed.step is not None or parsed.checkpoint):
+        return "metric"
+    return "plain"
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = int(max(0, seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"

@@ -1,0 +1,179 @@
+"""Monitor: one job live -- progress, loss curve, metrics, log, stop and retry."""
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from core import jobs, monitor
+from core.charts import metric_chart
+from core.ledger import ACTIVE, FINAL
+from core.theme import PALETTE, status_badge
+
+st.title("Monitor")
+
+choices = monitor.job_choices()
+if not choices:
+    st.info("No jobs yet. Queue one from Training or Benchmark, or from a shell: "
+            "`halo-forge submit -- python my_script.py`.")
+    st.stop()
+
+ids = [c["id"] for c in choices]
+labels = {c["id"]: f"#{c['id']} · {c['name']} · {c['status']}" for c in choices}
+wanted = st.session_state.pop("monitor_job", None) or st.query_params.get("job")
+try:
+    wanted = int(wanted) if wanted is not None else None
+except ValueError:
+    wanted = None
+if wanted is not None and wanted not in ids:
+    try:
+        job = jobs.get(wanted)
+        ids.insert(0, wanted)
+        labels[wanted] = f"#{wanted} · {job['name']} · {job['status']}"
+    except jobs.JobError:
+        st.warning(f"There is no job #{wanted}; showing the newest instead.")
+        wanted = None
+if wanted is not None:
+    st.session_state["mon_job"] = wanted
+elif st.session_state.get("mon_job") not in ids:
+    st.session_state["mon_job"] = monitor.default_job_id()
+
+job_id = st.selectbox("Job", ids, key="mon_job", format_func=lambda i: labels.get(i, f"#{i}"))
+st.query_params["job"] = str(job_id)
+
+
+def _header(job: dict) -> None:
+    prog = monitor.progress(job)
+    cols = st.columns([2, 1, 1, 1])
+    cols[0].markdown(f"### {html.escape(job['name'])}\n{status_badge(job['status'])} · "
+                     f"{job['kind']} · {_where(job)}")
+    cols[1].metric("Duration", monitor.format_duration(prog.get("elapsed_s")))
+    done = f"{prog['fraction'] * 100:.1f} %" if prog["fraction"] is not None else None
+    cols[2].metric("Progress", done or (f"step {job['step']}" if job.get("step") else "–"))
+    cols[3].metric("ETA", monitor.format_duration(prog.get("eta_s")) if prog.get("eta_s") else "–")
+    if prog["fraction"] is not None:
+        st.progress(prog["fraction"], text=prog["label"])
+    if job.get("error") and job["status"] in FINAL:
+        st.error(job["error"])
+
+
+def _where(job: dict) -> str:
+    if job["executor"] == "local":
+        return f"local pid {job['pid']}" if job.get("pid") else "local"
+    return f"{job['executor']} {job.get('external_id') or '(pending)'}"
+
+
+def _set(key: str, value) -> None:
+    st.session_state[key] = value
+
+
+def _confirm_stop(job_id: int) -> None:
+    st.session_state["mon_confirm_stop"] = False
+    try:
+        jobs.request_stop(job_id)
+    except jobs.JobError as exc:
+        st.session_state["mon_action_error"] = str(exc)
+
+
+def _open_new(fn, job_id: int) -> None:
+    try:
+        st.session_state["monitor_job"] = fn(job_id)
+    except (jobs.JobError, ValueError) as exc:
+        st.session_state["mon_action_error"] = str(exc)
+
+
+def _actions(job: dict) -> None:
+    # Callbacks (not st.rerun) so that a click works the same in a fragment rerun and a full one.
+    cols = st.columns([1, 1, 1, 4])
+    if error := st.session_state.pop("mon_action_error", None):
+        st.error(error)
+    if job["status"] in ACTIVE or job["status"] == "QUEUED":
+        if not st.session_state.get("mon_confirm_stop"):
+            cols[0].button("Stop", key="mon_stop", type="primary",
+                           disabled=job["status"] == "STOPPING",
+                           on_click=_set, args=("mon_confirm_stop", True))
+        else:
+            cols[3].warning("Stop this job? Training saves a checkpoint first.")
+            cols[0].button("Confirm stop", key="mon_stop_confirm", type="primary",
+                           on_click=_confirm_stop, args=(job["id"],))
+            cols[1].button("Cancel", key="mon_stop_cancel",
+                           on_click=_set, args=("mon_confirm_stop", False))
+    elif job["status"] in FINAL:
+        if cols[0].button("Retry", key="mon_retry", on_click=_open_new, args=(jobs.retry, job["id"])):
+            st.rerun()
+        if job["kind"] in ("sft", "raft") and job["status"] in ("STOPPED", "FAILED"):
+            if cols[1].button("Resume", key="mon_resume", on_click=_open_new,
+                              args=(jobs.resume, job["id"])):
+                st.rerun()
+
+
+def _metrics_panel(latest: dict) -> None:
+    if not latest:
+        st.caption("No metrics yet. The parser reads lines such as `Step 3/100`, "
+                   "`loss: 0.52`, `lr: 2.0e-05`, or a JSON metric line.")
+        return
+    cols = st.columns(min(len(latest), 6))
+    for i, (name, info) in enumerate(sorted(latest.items())):
+        value = info["value"]
+        text = f"{value:.3e}" if value and (abs(value) < 1e-3 or abs(value) >= 1e5) else f"{value:.4g}"
+        cols[i % len(cols)].metric(name, text, help=f"at step {info['step']}")
+
+
+def _chart(job_id: int, names: list[str]) -> None:
+    from streamlit_echarts import st_echarts
+
+    if not names:
+        return
+    default = [n for n in ("loss", "train_loss", "reward_mean", "verification_rate") if n in names][:1] or names[:1]
+    picked = st.multiselect("Metrics", names, default=default, key="mon_metrics")
+    x = st.radio("x axis", ["step", "time"], horizontal=True, key="mon_x")
+    series = []
+    for name in picked:
+        s = monitor.series(job_id, name, x=x)
+        series.append({"name": name, **s})
+    if series:
+        if any(s["downsampled"] for s in series):
+            total = sum(s["count"] for s in series)
+            st.caption(f"{total:,} points, averaged into buckets (band: min–max).")
+        st_echarts(metric_chart(series, x_name=x, time_axis=(x == "time")), height="340px",
+                   key=f"mon_chart_{job_id}_{x}")
+
+
+_LINE_COLOURS = {"error": PALETTE["error"], "warning": PALETTE["warning"],
+                 "metric": PALETTE["accent"], "plain": PALETTE["text"]}
+
+
+def _log(job_id: int) -> None:
+    cols = st.columns([3, 1])
+    needle = cols[0].text_input("Filter log", key="mon_log_filter", placeholder="text to find")
+    count = cols[1].selectbox("Lines", [100, 200, 500, 1000], index=1, key="mon_log_lines")
+    lines = monitor.tail_log(job_id, count, needle or None)
+    if not lines:
+        st.caption("No output yet." if not needle else "No line matches the filter.")
+        return
+    body = "\n".join(
+        f"<span style='color:{_LINE_COLOURS[monitor.classify_line(r['text'])]}'>"
+        f"{html.escape(r['text'])}</span>" for r in lines)
+    # column-reverse keeps the scroll position at the newest line as lines arrive
+    st.html(f"<div style='max-height:420px;overflow:auto;display:flex;flex-direction:column-reverse;"
+            f"background:{PALETTE['card']};border-radius:6px'><pre style='margin:0;padding:0.8rem;"
+            f"font-size:0.8rem;white-space:pre-wrap'><code>{body}</code></pre></div>")
+
+
+@st.fragment(run_every="1s")
+def live(job_id: int) -> None:
+    try:
+        job = jobs.get(job_id)
+    except jobs.JobError:
+        st.warning(f"Job #{job_id} was deleted.")
+        return
+    _header(job)
+    _actions(job)
+    latest = monitor.latest_metrics(job_id)
+    _metrics_panel(latest)
+    _chart(job_id, sorted(latest))
+    st.subheader("Log")
+    _log(job_id)
+
+
+live(job_id)
