@@ -15,7 +15,7 @@ from core import ledger
 from core.metrics import parse_line
 
 MAX_LINE = 4000  # characters kept of one log line
-READ_CHUNK = 4 << 20  # bytes read per pass, so one chatty job cannot starve the others
+READ_CHUNK = 1 << 20  # bytes read per pass: bounds memory, and one chatty job cannot starve the others
 _PROGRESS = ("step", "total_steps", "epoch", "total_epochs", "cycle", "total_cycles")
 
 
