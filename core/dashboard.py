@@ -1,0 +1,206 @@
+"""Read-side queries for the Dashboard: GPU state, active jobs, counts, recent runs, charts.
+
+Every query is bounded (LIMIT, an index, or a downsampled series) so the page stays fast with
+thousands of jobs and millions of metric rows: nothing here reads all metrics of anything.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import text
+
+from core import ledger, monitor
+from core.ledger import ACTIVE, COMPLETED, FAILED, QUEUED, STOPPED
+
+# The supervisor samples every few seconds; older rows mean it is not sampling any more.
+RECENT_GPU_S = 30.0
+# A live probe (amd-smi & co. may take a second) is reused this long between fragment ticks.
+LIVE_TTL_S = 5.0
+LOSS_NAMES = ("loss", "train_loss")
+TRAINING_KINDS = ("sft", "raft", "command")
+
+_live_lock = threading.Lock()
+_live_cache: dict[str, Any] = {"at": 0.0, "gpus": []}
+
+
+# ---- GPU ----------------------------------------------------------------------------------
+
+def ledger_gpus(max_age_s: float = RECENT_GPU_S, now: float | None = None) -> list[dict]:
+    """The newest sample of each device the supervisor recorded in the last max_age_s."""
+    since = (now or time.time()) - max_age_s
+    with ledger.reader() as conn:
+        # The time index bounds both scans to the recent window, however long the history.
+        rows = conn.execute(text(
+            "SELECT * FROM gpu_sample WHERE id IN (SELECT MAX(id) FROM gpu_sample "
+            "WHERE time >= :since GROUP BY device) ORDER BY device"), {"since": since})
+        return [dict(r._mapping) for r in rows]
+
+
+def live_gpus(ttl_s: float = LIVE_TTL_S) -> list[dict]:
+    """Sample the GPUs here and now (reused for ttl_s): for when no supervisor is sampling."""
+    from core.hardware import sample_gpus
+
+    with _live_lock:
+        if time.time() - _live_cache["at"] > ttl_s:
+            now = time.time()
+            _live_cache["gpus"] = [{**asdict(s), "time": now} for s in sample_gpus()]
+            _live_cache["at"] = now
+        return list(_live_cache["gpus"])
+
+
+def host() -> dict:
+    from core.hardware import sample_host
+
+    return sample_host()
+
+
+def gpu_status() -> dict:
+    """What the GPU card shows.
+
+    {"source": "ledger" | "live" | "none", "gpus": [per-device dict with utilization (%),
+    mem_used/mem_total, gtt_used/gtt_total (bytes), temperature (C), power (W), time, name,
+    device, source], "host": CPU/RAM dict when no GPU is found, else None}
+    """
+    gpus = ledger_gpus()
+    if gpus:
+        return {"source": "ledger", "gpus": [_with_fractions(g) for g in gpus], "host": None}
+    gpus = live_gpus()
+    if gpus:
+        return {"source": "live", "gpus": [_with_fractions(g) for g in gpus], "host": None}
+    return {"source": "none", "gpus": [], "host": _with_host_fractions(host())}
+
+
+def _fraction(used: float | None, total: float | None) -> float | None:
+    if used is None or not total:
+        return None
+    return max(0.0, min(1.0, used / total))
+
+
+def _with_fractions(g: dict) -> dict:
+    return {**g, "mem_fraction": _fraction(g.get("mem_used"), g.get("mem_total")),
+            "gtt_fraction": _fraction(g.get("gtt_used"), g.get("gtt_total"))}
+
+
+def _with_host_fractions(h: dict) -> dict:
+    return {**h, "ram_fraction": _fraction(h.get("ram_used"), h.get("ram_total"))}
+
+
+def gib(n: float | None) -> str:
+    return "–" if n is None else f"{n / 2**30:.1f} GiB"
+
+
+# ---- jobs ---------------------------------------------------------------------------------
+
+def counts() -> dict[str, int]:
+    """Jobs per status plus running (STARTING/RUNNING/STOPPING), queued, completed, failed,
+    stopped and total."""
+    by_status = ledger.status_counts()
+    return {**by_status,
+            "running": sum(by_status.get(s, 0) for s in ACTIVE),
+            "queued": by_status.get(QUEUED, 0),
+            "completed": by_status.get(COMPLETED, 0),
+            "failed": by_status.get(FAILED, 0),
+            "stopped": by_status.get(STOPPED, 0),
+            "total": sum(by_status.values())}
+
+
+def active_jobs(limit: int = 20) -> list[dict]:
+    """Jobs that are starting, running or stopping, newest first, each with `progress`
+    (monitor.progress) and `loss` (its latest loss, or None)."""
+    out = []
+    with ledger.reader() as conn:
+        jobs = [dict(r._mapping) for r in conn.execute(text(
+            "SELECT * FROM job WHERE status IN ('STARTING','RUNNING','STOPPING') "
+            "ORDER BY id DESC LIMIT :n"), {"n": int(limit)})]
+        for job in jobs:
+            job["progress"] = monitor.progress(job)
+            job["loss"] = _latest_loss(conn, job["id"])
+            job["link"] = monitor_link(job["id"])
+            out.append(job)
+    return out
+
+
+def _latest_loss(conn, job_id: int) -> float | None:
+    for name in LOSS_NAMES:
+        row = conn.execute(text(
+            "SELECT value FROM metric WHERE job_id = :j AND name = :n "
+            "ORDER BY step DESC, id DESC LIMIT 1"), {"j": job_id, "n": name}).first()
+        if row is not None:
+            return row[0]
+    return None
+
+
+def monitor_link(job_id: int) -> str:
+    return f"/monitor?job={int(job_id)}"
+
+
+def recent_runs(limit: int = 12) -> list[dict]:
+    """The newest jobs (any kind, any status) with their progress fraction, duration and the
+    link to their Monitor view."""
+    with ledger.reader() as conn:
+        jobs = [dict(r._mapping) for r in conn.execute(text(
+            "SELECT id, kind, name, status, created_at, started_at, finished_at, step, "
+            "total_steps, epoch, total_epochs, cycle, total_cycles FROM job "
+            "ORDER BY id DESC LIMIT :n"), {"n": int(limit)})]
+    for job in jobs:
+        prog = monitor.progress(job)
+        job["fraction"] = prog["fraction"]
+        job["elapsed_s"] = prog.get("elapsed_s")
+        job["link"] = monitor_link(job["id"])
+    return jobs
+
+
+# ---- charts -------------------------------------------------------------------------------
+
+def training_history(runs: int = 6, max_points: int = 300) -> list[dict]:
+    """Loss curves of the newest training runs, downsampled in SQL to max_points each:
+    [{"name": "#id name", "job_id", "x", "y", "lo", "hi", "count", "downsampled"}]."""
+    kinds = ",".join(f"'{k}'" for k in TRAINING_KINDS)
+    out = []
+    with ledger.reader() as conn:
+        # The newest jobs first; EXISTS probes the (job_id, name, step) index once per job
+        # and the LIMIT stops the scan as soon as enough runs with a loss are found.
+        rows = conn.execute(text(
+            f"SELECT id, name FROM job WHERE kind IN ({kinds}) AND EXISTS ("
+            "SELECT 1 FROM metric WHERE metric.job_id = job.id AND metric.name IN "
+            "('loss', 'train_loss')) ORDER BY id DESC LIMIT :n"), {"n": int(runs)}).all()
+    for job_id, name in rows:
+        for metric in LOSS_NAMES:
+            s = monitor.series(job_id, metric, max_points=max_points, x="step")
+            if s["count"]:
+                out.append({**s, "name": f"#{job_id} {name}", "job_id": job_id})
+                break
+    return out
+
+
+def benchmark_scores(max_models: int = 8) -> dict:
+    """The main metric of the newest result per (model, benchmark), for a grouped bar chart.
+
+    {"categories": ["humaneval · pass@1", ...], "groups": {model: [value or None per
+    category]}}; models are the max_models with the newest results.
+    """
+    with ledger.reader() as conn:
+        rows = conn.execute(text(
+            "SELECT id, model, benchmark, COALESCE(primary_metric, 'pass@1'), "
+            "COALESCE(primary_value, pass_at_1) FROM result WHERE id IN ("
+            "SELECT MAX(id) FROM result GROUP BY model, benchmark) ORDER BY id DESC")).all()
+    models: list[str] = []
+    for _, model, *_rest in rows:
+        if model not in models:
+            models.append(model)
+    models = models[:max_models]
+    categories: list[str] = []
+    cells: dict[tuple[str, str], float | None] = {}
+    for _, model, benchmark, metric, value in rows:
+        if model not in models:
+            continue
+        category = f"{benchmark} · {metric}"
+        if category not in categories:
+            categories.append(category)
+        cells[(model, category)] = value
+    categories.sort()
+    return {"categories": categories,
+            "groups": {m: [cells.get((m, c)) for c in categories] for m in models}}

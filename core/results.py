@@ -1,0 +1,258 @@
+"""Read-side of results: the benchmark results table, comparisons, exports, and training-run
+comparison (curves and config diff).
+
+The Results page and `halo-forge results` both call these; nothing here writes the ledger.
+Light module: pandas only, imported inside the functions that build frames.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any, Iterable
+
+from sqlalchemy import text
+
+from core import ledger, monitor
+
+# Columns the table always has, in this order; benchmark-specific metrics go between the
+# pass@k columns and "Primary metric".
+LEAD_COLUMNS = ["ID", "Job", "Model", "Benchmark", "Pass@1", "Pass@5"]
+TAIL_COLUMNS = ["Primary metric", "Primary value", "Samples", "Duration (s)", "Date"]
+FORMATS = ("csv", "json")
+TRAINING_KINDS = ("sft", "raft", "command")
+X_AXES = ("step", "time")
+
+
+class ResultsError(ValueError):
+    """A request the results module cannot honour; one sentence naming the bad value."""
+
+
+# ---- benchmark results --------------------------------------------------------------------
+
+def table(models: Iterable[str] | None = None, benchmarks: Iterable[str] | None = None):
+    """Every benchmark result, newest first, as the Results table shows it.
+
+    Columns: LEAD_COLUMNS, one column per other metric any benchmark reported (e.g. anls,
+    accuracy, wer), TAIL_COLUMNS. `models` / `benchmarks` keep only those values (None or
+    empty keeps all).
+    """
+    import pandas as pd
+
+    raw = ledger.results_df()
+    if raw.empty:
+        return pd.DataFrame(columns=LEAD_COLUMNS + TAIL_COLUMNS)
+    extras = [c for c in raw.columns if c not in _RESULT_COLUMNS and c not in ("pass@1", "pass@5")]
+    df = pd.DataFrame({
+        "ID": raw["id"].astype(int),
+        "Job": raw["job_id"].astype("Int64"),
+        "Model": raw["model"],
+        "Benchmark": raw["benchmark"],
+        "Pass@1": raw["pass_at_1"].astype(float),
+        "Pass@5": raw["pass_at_5"].astype(float),
+    })
+    for col in sorted(extras):
+        df[col] = pd.to_numeric(raw[col], errors="coerce")
+    df["Primary metric"] = raw["primary_metric"]
+    df["Primary value"] = raw["primary_value"].astype(float)
+    df["Samples"] = raw["samples"].astype(int)
+    df["Duration (s)"] = raw["duration_s"].astype(float)
+    df["Date"] = raw["created_at"].dt.floor("s")
+    return filter_table(df, models, benchmarks)
+
+
+_RESULT_COLUMNS = {"id", "job_id", "model", "benchmark", "pass_at_1", "pass_at_5",
+                   "primary_metric", "primary_value", "metrics", "samples", "duration_s",
+                   "details_path", "created_at"}
+
+
+def filter_table(df, models: Iterable[str] | None = None, benchmarks: Iterable[str] | None = None):
+    models, benchmarks = list(models or []), list(benchmarks or [])
+    if models:
+        df = df[df["Model"].isin(models)]
+    if benchmarks:
+        df = df[df["Benchmark"].isin(benchmarks)]
+    return df.reset_index(drop=True)
+
+
+def metric_columns(df) -> list[str]:
+    """The score columns of a results table (pass@k and benchmark-specific metrics)."""
+    return [c for c in df.columns
+            if c not in LEAD_COLUMNS[:4] and c not in TAIL_COLUMNS]
+
+
+def options(df) -> dict[str, list[str]]:
+    """Filter choices: the distinct models and benchmarks of a table, sorted."""
+    return {"models": sorted(df["Model"].dropna().unique().tolist()),
+            "benchmarks": sorted(df["Benchmark"].dropna().unique().tolist())}
+
+
+def _plain(value: Any) -> Any:
+    """A cell as plain JSON: NaN/NA -> None, timestamps -> ISO 8601, numpy -> Python."""
+    if value is None:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def records(df) -> list[dict]:
+    """The rows of a table as plain dicts (what the JSON export holds)."""
+    cols = list(df.columns)
+    return [{c: _plain(v) for c, v in zip(cols, row)} for row in df.itertuples(index=False)]
+
+
+def export(df, fmt: str) -> str:
+    """The rows of `df` as CSV (header + one line per row) or JSON (a list of objects).
+
+    Empty cells are empty in CSV and null in JSON; dates are ISO 8601 in UTC.
+    """
+    fmt = (fmt or "").lower()
+    if fmt not in FORMATS:
+        raise ResultsError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    rows = records(df)
+    if fmt == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    buf = io.StringIO()
+    out = csv.DictWriter(buf, fieldnames=list(df.columns), lineterminator="\n")
+    out.writeheader()
+    for row in rows:
+        out.writerow({k: "" if v is None else v for k, v in row.items()})
+    return buf.getvalue()
+
+
+def label(row: dict) -> str:
+    """A short name for one result in a comparison: model (last path part) · benchmark #id."""
+    model = str(row["Model"]).rstrip("/").rsplit("/", 1)[-1]
+    return f"{model} · {row['Benchmark']} #{row['ID']}"
+
+
+def comparison(df) -> dict:
+    """Side-by-side data for selected results: the metrics any of them has, one column each.
+
+    Returns {"table": DataFrame (index = metric, one column per result),
+             "categories": metric names, "groups": {result label: [value per metric]}}.
+    """
+    import pandas as pd
+
+    rows = records(df)
+    metrics = [c for c in metric_columns(df) if any(r.get(c) is not None for r in rows)]
+    groups = {label(r): [r.get(m) for m in metrics] for r in rows}
+    side = pd.DataFrame(groups, index=pd.Index(metrics, name="Metric"))
+    for extra in ("Samples", "Duration (s)"):
+        side.loc[extra] = [r.get(extra) for r in rows]
+    return {"table": side, "categories": metrics, "groups": groups}
+
+
+# ---- training runs ------------------------------------------------------------------------
+
+def training_runs(limit: int = 300) -> list[dict]:
+    """Jobs that can be compared as training runs: training or command jobs with metrics,
+    newest first (id, name, kind, status, created_at, started_at, finished_at)."""
+    kinds = ",".join(f"'{k}'" for k in TRAINING_KINDS)
+    with ledger.reader() as conn:
+        return [dict(r._mapping) for r in conn.execute(text(
+            "SELECT id, name, kind, status, created_at, started_at, finished_at FROM job "
+            f"WHERE kind IN ({kinds}) "
+            "AND EXISTS (SELECT 1 FROM metric WHERE metric.job_id = job.id) "
+            "ORDER BY id DESC LIMIT :n"), {"n": int(limit)})]
+
+
+def run_label(run: dict) -> str:
+    return f"#{run['id']} {run['name']}"
+
+
+def metric_names(job_ids: Iterable[int]) -> list[str]:
+    """Every metric name any of the runs logged, sorted."""
+    names: set[str] = set()
+    for job_id in job_ids:
+        names.update(monitor.metric_names(int(job_id)))
+    return sorted(names)
+
+
+def curves(runs: Iterable[dict], name: str, x: str = "step", max_points: int = 1500) -> list[dict]:
+    """One downsampled series per run for metric `name`, ready for charts.metric_chart.
+
+    x = "step", or "time": seconds since the run's first point of that metric, so runs from
+    different days overlay. Runs without the metric are left out.
+    """
+    if x not in X_AXES:
+        raise ResultsError(f"x axis must be one of {', '.join(X_AXES)}, got {x!r}")
+    out = []
+    for run in runs:
+        s = monitor.series(int(run["id"]), name, max_points=max_points, x=x)
+        if not s["count"]:
+            continue
+        xs = s["x"]
+        if x == "time":
+            start = xs[0]
+            xs = [round(v - start, 3) for v in xs]
+        out.append({**s, "x": xs, "name": run_label(run), "job_id": int(run["id"])})
+    return out
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for key in sorted(value):
+            out.update(_flatten(value[key], f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix or "(config)": value}
+
+
+def flatten_config(config: dict | str) -> dict[str, Any]:
+    """A nested config as dotted keys: {"training": {"lr": 1e-4}} -> {"training.lr": 1e-4}."""
+    if isinstance(config, str):
+        config = json.loads(config or "{}")
+    return _flatten(config or {})
+
+
+_MISSING = object()
+
+
+def _cell(value: Any) -> str:
+    if value is _MISSING:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def config_diff(job_ids: Iterable[int], differences_only: bool = False):
+    """Configs of several jobs side by side: one row per setting (dotted key), one column per
+    run; with differences_only, just the settings whose values are not all the same (a setting
+    one run lacks counts as different). Cells are text, "—" where a run lacks the setting."""
+    import pandas as pd
+
+    columns: dict[str, dict[str, Any]] = {}
+    for job_id in job_ids:
+        job = ledger.get_job(int(job_id))
+        if job is None:
+            raise ResultsError(f"no job with id {job_id}")
+        try:
+            columns[run_label(job)] = flatten_config(job["config"])
+        except json.JSONDecodeError as exc:
+            raise ResultsError(f"job {job_id} has a config that is not valid JSON: {exc}") from exc
+    keys = sorted({k for flat in columns.values() for k in flat})
+    rows = {}
+    for key in keys:
+        values = [flat.get(key, _MISSING) for flat in columns.values()]
+        distinct = {json.dumps(v, sort_keys=True) if v is not _MISSING else "\0missing" for v in values}
+        if differences_only and len(distinct) <= 1:
+            continue
+        rows[key] = [_cell(v) for v in values]
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(columns))
+    frame.index.name = "Setting"
+    return frame

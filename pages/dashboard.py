@@ -1,0 +1,167 @@
+"""Dashboard: GPUs, active jobs, counts, training history, benchmark scores, recent runs.
+
+A thin view over core.dashboard. State keys: `dash_*`. The live parts refresh in fragments,
+so a tick re-reads a handful of bounded queries, never the whole ledger.
+"""
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from core import dashboard, monitor
+from core.charts import grouped_bars, metric_chart
+from core.theme import PALETTE, status_badge
+
+st.title("Dashboard")
+
+
+def _gpu_card(g: dict) -> None:
+    with st.container(border=True):
+        title = html.escape(g.get("name") or "GPU")
+        st.markdown(f"**GPU {html.escape(str(g['device']))}** · {title} "
+                    f"<span style='color:{PALETTE['muted']};font-size:0.8rem'>"
+                    f"({html.escape(g.get('source') or '')})</span>", unsafe_allow_html=True)
+        cols = st.columns(5)
+        util = g.get("utilization")
+        cols[0].metric("Utilisation", "–" if util is None else f"{util:.0f} %")
+        if util is not None:
+            cols[0].progress(max(0.0, min(1.0, util / 100)))
+        _memory(cols[1], "VRAM", g.get("mem_used"), g.get("mem_total"), g.get("mem_fraction"))
+        if g.get("gtt_total"):
+            _memory(cols[2], "GTT", g.get("gtt_used"), g.get("gtt_total"), g.get("gtt_fraction"))
+        else:
+            cols[2].metric("GTT", "–", help="This device reports no GTT pool.")
+        temp = g.get("temperature")
+        cols[3].metric("Temperature", "–" if temp is None else f"{temp:.0f} °C")
+        power = g.get("power")
+        cols[4].metric("Power", "–" if power is None else f"{power:.0f} W")
+
+
+def _memory(col, label: str, used, total, fraction) -> None:
+    value = "–" if used is None else f"{dashboard.gib(used)}"
+    col.metric(label, value, help=f"of {dashboard.gib(total)}" if total else None)
+    if fraction is not None:
+        col.progress(fraction, text=f"{fraction * 100:.0f} % of {dashboard.gib(total)}")
+
+
+def _no_gpu_card(h: dict) -> None:
+    with st.container(border=True):
+        st.markdown("**No GPU detected**")
+        st.caption("None of amd-smi, rocm-smi, NVML, nvidia-smi or /sys/class/drm reported a "
+                   "GPU. Jobs run on the CPU. See Troubleshooting in the README.")
+        cols = st.columns(3)
+        cpu = h.get("cpu_percent")
+        cols[0].metric("CPU", "–" if cpu is None else f"{cpu:.0f} %",
+                       help=f"{h.get('cpu_count') or '?'} cores")
+        if cpu is not None:
+            cols[0].progress(max(0.0, min(1.0, cpu / 100)))
+        _memory(cols[1], "RAM", h.get("ram_used"), h.get("ram_total"), h.get("ram_fraction"))
+        load = h.get("load_1m")
+        cols[2].metric("Load (1 min)", "–" if load is None else f"{load:.2f}")
+
+
+def _counts(c: dict) -> None:
+    cols = st.columns(5)
+    cols[0].metric("Running", c["running"])
+    cols[1].metric("Queued", c["queued"])
+    cols[2].metric("Completed", c["completed"])
+    cols[3].metric("Failed", c["failed"])
+    cols[4].metric("Stopped", c["stopped"])
+
+
+def _active(jobs: list[dict]) -> None:
+    st.subheader("Active jobs")
+    if not jobs:
+        st.caption("Nothing running. Queue a job from Training or Benchmark.")
+        return
+    for job in jobs:
+        prog = job["progress"]
+        with st.container(border=True):
+            cols = st.columns([3, 1, 1, 1])
+            cols[0].markdown(f"[#{job['id']} {_md(job['name'])}]({job['link']}) · "
+                             f"{status_badge(job['status'])} · {job['kind']}")
+            cols[1].caption(f"elapsed {monitor.format_duration(prog.get('elapsed_s'))}")
+            cols[2].caption(f"ETA {monitor.format_duration(prog['eta_s'])}" if prog.get("eta_s")
+                            else "ETA –")
+            cols[3].caption("loss –" if job["loss"] is None else f"loss {job['loss']:.4g}")
+            if prog["fraction"] is not None:
+                st.progress(prog["fraction"], text=prog["label"])
+            else:
+                st.caption("no progress reported yet")
+
+
+def _md(text: str) -> str:
+    """Text safe inside a markdown link label."""
+    return html.escape(text).replace("[", "\\[").replace("]", "\\]").replace("*", "\\*")
+
+
+@st.fragment(run_every="2s")
+def live() -> None:
+    status = dashboard.gpu_status()
+    if status["gpus"]:
+        for g in status["gpus"]:
+            _gpu_card(g)
+    else:
+        _no_gpu_card(status["host"])
+    _counts(dashboard.counts())
+    _active(dashboard.active_jobs())
+
+
+def _training_chart() -> None:
+    from streamlit_echarts import st_echarts
+
+    st.subheader("Training history")
+    curves = dashboard.training_history()
+    if not curves:
+        st.caption("No training run has logged a loss yet.")
+        return
+    st_echarts(metric_chart(curves, x_name="step", y_name="loss", band=False),
+               height="320px", key="dash_loss_chart")
+
+
+def _benchmark_chart() -> None:
+    from streamlit_echarts import st_echarts
+
+    st.subheader("Benchmark scores")
+    scores = dashboard.benchmark_scores()
+    if not scores["categories"]:
+        st.caption("No benchmark results yet. Run one from Benchmark or with "
+                   "`halo-forge benchmark run`.")
+        return
+    st_echarts(grouped_bars(scores["categories"], scores["groups"], y_name="main metric (%)"),
+               height="320px", key="dash_bench_chart")
+
+
+def _recent() -> None:
+    st.subheader("Recent runs")
+    runs = dashboard.recent_runs()
+    if not runs:
+        st.info("No jobs yet. Queue a training run from Training, a benchmark from Benchmark, "
+                "or any script from a shell: `halo-forge submit -- python my_script.py`.")
+        return
+    st.dataframe(
+        [{"job": r["link"], "name": r["name"], "kind": r["kind"], "status": r["status"],
+          "progress": r["fraction"], "duration": monitor.format_duration(r["elapsed_s"])}
+         for r in runs],
+        hide_index=True, width="stretch", key="dash_recent",
+        column_config={
+            "job": st.column_config.LinkColumn("job", display_text=r"job=(\d+)$",
+                                               help="open in Monitor"),
+            "progress": st.column_config.ProgressColumn("progress", min_value=0.0,
+                                                        max_value=1.0, format="percent"),
+        })
+
+
+@st.fragment(run_every="15s")
+def charts() -> None:
+    left, right = st.columns(2)
+    with left:
+        _training_chart()
+    with right:
+        _benchmark_chart()
+    _recent()
+
+
+live()
+charts()

@@ -1,0 +1,185 @@
+"""core.results: the results table, filters, exports, comparisons, training-run comparison."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import time
+
+import pytest
+
+from core import cli, ledger, results
+from tests.seed import seed
+
+
+def _add_result(model: str, benchmark: str, metrics: dict, primary: str, **extra) -> int:
+    with ledger.writer() as conn:
+        return ledger.insert_result(conn, None, {"model": model, "benchmark": benchmark,
+                                                 "metrics": metrics, "primary_metric": primary,
+                                                 "samples": extra.get("samples", 10),
+                                                 "duration_s": extra.get("duration_s"),
+                                                 "created_at": extra.get("created_at")})
+
+
+def _add_run(name: str, config: dict, points: list[tuple[int, float, float]],
+             kind: str = "sft", metric: str = "loss") -> int:
+    with ledger.writer() as conn:
+        job_id = ledger.insert_job(conn, kind=kind, name=name, config=json.dumps(config))
+        conn.exec_driver_sql(
+            "INSERT INTO metric (job_id, step, time, name, value) VALUES (?, ?, ?, ?, ?)",
+            [(job_id, s, t, metric, v) for s, t, v in points])
+    return job_id
+
+
+# ---- table --------------------------------------------------------------------------------
+
+def test_empty_ledger_gives_an_empty_table_with_the_columns(home):
+    df = results.table()
+    assert df.empty
+    assert list(df.columns) == results.LEAD_COLUMNS + results.TAIL_COLUMNS
+    assert results.export(df, "json") == "[]\n"
+    assert results.export(df, "csv").strip() == ",".join(df.columns)
+
+
+def test_table_has_one_row_per_result_newest_first(home):
+    seed()
+    df = results.table()
+    assert list(df["ID"]) == [4, 3, 2, 1]
+    row = df.iloc[0]
+    assert row["Model"] == "Qwen/Qwen2.5-Coder-0.5B-Instruct" and row["Benchmark"] == "mbpp"
+    assert row["Pass@1"] == 0.5 and row["Pass@5"] == pytest.approx(0.7)
+    assert row["Primary metric"] == "pass@1" and row["Primary value"] == 0.5
+    assert row["Samples"] == 20 and row["Duration (s)"] == 12.5
+    assert str(row["Date"].tz) == "UTC"
+
+
+def test_benchmark_specific_metrics_get_their_own_columns(home):
+    _add_result("llava", "docvqa", {"anls": 0.61}, "anls")
+    _add_result("whisper", "librispeech", {"wer": 0.12, "cer": 0.05}, "wer", duration_s=3.0)
+    df = results.table()
+    assert set(results.metric_columns(df)) == {"Pass@1", "Pass@5", "anls", "cer", "wer"}
+    whisper = df[df["Model"] == "whisper"].iloc[0]
+    assert whisper["wer"] == 0.12 and math.isnan(whisper["anls"]) and math.isnan(whisper["Pass@1"])
+    assert whisper["Primary value"] == 0.12
+    # the table's column order: fixed lead, metrics, fixed tail
+    assert list(df.columns[:6]) == results.LEAD_COLUMNS
+    assert list(df.columns[-5:]) == results.TAIL_COLUMNS
+
+
+def test_filters_by_model_and_benchmark(home):
+    seed()
+    assert set(results.table(models=["tiny"])["Model"]) == {"tiny"}
+    df = results.table(models=["tiny"], benchmarks=["mbpp"])
+    assert len(df) == 1 and df.iloc[0]["ID"] == 2
+    assert len(results.table(models=[], benchmarks=[])) == 4
+    assert results.options(results.table()) == {
+        "models": ["Qwen/Qwen2.5-Coder-0.5B-Instruct", "tiny"], "benchmarks": ["humaneval", "mbpp"]}
+
+
+# ---- export -------------------------------------------------------------------------------
+
+def test_csv_and_json_exports_hold_exactly_the_rows_given(home):
+    seed()
+    _add_result("whisper", "librispeech", {"wer": 0.12}, "wer")  # empty cells in other columns
+    df = results.table(benchmarks=["librispeech", "mbpp"])
+    rows = list(csv.DictReader(io.StringIO(results.export(df, "csv"))))
+    data = json.loads(results.export(df, "json"))
+    assert [int(r["ID"]) for r in rows] == [d["ID"] for d in data] == list(df["ID"])
+    assert list(rows[0]) == list(df.columns) == list(data[0])
+    whisper = next(d for d in data if d["Model"] == "whisper")
+    assert whisper["Pass@1"] is None and whisper["wer"] == 0.12 and whisper["Job"] is None
+    whisper_csv = next(r for r in rows if r["Model"] == "whisper")
+    assert whisper_csv["Pass@1"] == "" and float(whisper_csv["wer"]) == 0.12
+    tiny = next(d for d in data if d["Model"] == "tiny")
+    assert tiny["Pass@1"] == 0.25 and tiny["Samples"] == 20
+    assert tiny["Date"].endswith("+00:00") and tiny["Date"][:4].isdigit()
+
+
+def test_export_refuses_an_unknown_format(home):
+    with pytest.raises(results.ResultsError, match="format must be one of csv, json"):
+        results.export(results.table(), "xlsx")
+
+
+def test_cli_results_export_matches_the_table(home, tmp_path, capsys):
+    seed()
+    out = tmp_path / "r.json"
+    assert cli.main(["results", "--format", "json", "--out", str(out)]) == 0
+    assert json.loads(out.read_text()) == results.records(results.table())
+    assert cli.main(["results", "--format", "csv"]) == 0
+    printed = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["Model"] for r in printed] == list(results.table()["Model"])
+
+
+# ---- comparison ---------------------------------------------------------------------------
+
+def test_comparison_puts_selected_results_side_by_side(home):
+    seed()
+    _add_result("llava", "docvqa", {"anls": 0.61}, "anls")
+    df = results.table()
+    picked = df[df["ID"].isin([1, 5])]
+    data = results.comparison(picked)
+    assert data["categories"] == ["Pass@1", "Pass@5", "anls"]  # only metrics one of them has
+    assert data["groups"] == {"llava · docvqa #5": [None, None, 0.61],
+                              "tiny · humaneval #1": [0.25, pytest.approx(0.45), None]}
+    table = data["table"]
+    assert list(table.columns) == ["llava · docvqa #5", "tiny · humaneval #1"]
+    assert table.loc["anls", "llava · docvqa #5"] == 0.61
+    assert table.loc["Samples", "tiny · humaneval #1"] == 20
+
+
+# ---- training runs ------------------------------------------------------------------------
+
+def test_training_runs_are_jobs_with_metrics_newest_first(home):
+    ids = seed()
+    runs = results.training_runs()
+    run_ids = [r["id"] for r in runs]
+    assert run_ids == sorted(run_ids, reverse=True)
+    assert ids["QUEUED"] not in run_ids  # no metrics
+    assert ids["benchmark"] not in run_ids  # not a training run
+    assert ids["RUNNING"] in run_ids
+    assert len(results.training_runs(limit=2)) == 2
+
+
+def test_curves_by_step_and_by_time_since_start(home):
+    t0 = time.time() - 1000
+    a = _add_run("a", {}, [(s, t0 + 2 * s, 1.0 / s) for s in range(1, 11)])
+    b = _add_run("b", {}, [(s, t0 + 500 + s, 2.0 / s) for s in range(1, 6)])
+    c = _add_run("c", {}, [(1, t0, 0.5)], metric="reward_mean")
+    runs = [{"id": j, "name": n} for j, n in ((a, "a"), (b, "b"), (c, "c"))]
+    by_step = results.curves(runs, "loss")
+    assert [s["name"] for s in by_step] == [f"#{a} a", f"#{b} b"]  # c has no loss
+    assert by_step[0]["x"] == list(range(1, 11)) and by_step[0]["y"][0] == 1.0
+    by_time = results.curves(runs, "loss", x="time")
+    assert by_time[0]["x"][:3] == [0, 2, 4] and by_time[1]["x"][:3] == [0, 1, 2]
+    assert results.metric_names([a, c]) == ["loss", "reward_mean"]
+    with pytest.raises(results.ResultsError, match="x axis"):
+        results.curves(runs, "loss", x="epoch")
+
+
+def test_curves_are_downsampled(home):
+    a = _add_run("big", {}, [(s, float(s), 1.0 / s) for s in range(1, 5001)])
+    (s,) = results.curves([{"id": a, "name": "big"}], "loss", max_points=200)
+    assert s["downsampled"] and s["count"] == 5000 and len(s["x"]) <= 201
+
+
+def test_config_diff_all_and_differences_only(home):
+    a = _add_run("a", {"model": {"name": "m"}, "training": {"lr": 1e-4, "epochs": 1}}, [(1, 0, 1)])
+    b = _add_run("b", {"model": {"name": "m"}, "training": {"lr": 2e-4, "epochs": 1},
+                       "lora": {"r": 8}}, [(1, 0, 1)])
+    full = results.config_diff([a, b])
+    assert list(full.columns) == [f"#{a} a", f"#{b} b"]
+    assert list(full.index) == ["lora.r", "model.name", "training.epochs", "training.lr"]
+    assert full.loc["training.lr"].tolist() == ["0.0001", "0.0002"]
+    assert full.loc["lora.r"].tolist() == ["—", "8"]
+    diff = results.config_diff([a, b], differences_only=True)
+    assert list(diff.index) == ["lora.r", "training.lr"]
+    same = results.config_diff([a, a], differences_only=True)
+    assert same.empty
+    with pytest.raises(results.ResultsError, match="no job with id 999"):
+        results.config_diff([999])
+
+
+def test_flatten_config_keeps_lists_as_values():
+    flat = results.flatten_config('{"a": {"b": [1, 2], "c": {}}, "d": "x"}')
+    assert flat == {"a.b": [1, 2], "a.c": {}, "d": "x"}
