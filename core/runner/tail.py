@@ -32,6 +32,17 @@ class Batch:
         return not self.logs
 
 
+def _visible(raw: str) -> list[str]:
+    """The lines a terminal would have shown. A progress bar redraws itself with carriage
+    returns: keep its last state, and whatever was printed before the first redraw (a job's
+    own line followed by a bar on the same line must not be lost)."""
+    if "\r" not in raw:
+        line = raw.rstrip()
+        return [line] if line else []
+    parts = [p.rstrip() for p in raw.split("\r") if p.strip()]
+    return parts[:1] + parts[-1:] if len(parts) > 1 else parts
+
+
 class Tailer:
     def __init__(self, job: dict) -> None:
         self.job_id = job["id"]
@@ -68,28 +79,23 @@ class Tailer:
         checkpoints = []
         n_metrics = 0
         for raw in chunk.decode("utf-8", "replace").split("\n"):
-            if "\r" in raw:  # tqdm redraws one line with carriage returns: keep the last state
-                parts = [p for p in raw.split("\r") if p.strip()]
-                raw = parts[-1] if parts else ""
-            line = raw.rstrip()
-            if not line:
-                continue
-            batch.seq += 1
-            logs.append((job_id, batch.seq, now, "output", line[:MAX_LINE]))
-            parsed = parse_line(line)
-            if parsed is None:
-                continue
-            if parsed.step is not None:
-                step = parsed.step
-            for key in _PROGRESS:
-                value = getattr(parsed, key)
-                if value is not None:
-                    progress[key] = value
-            for name, value in parsed.metrics.items():
-                metrics.append((job_id, step, now, name, value))
-                n_metrics += 1
-            if parsed.checkpoint:
-                checkpoints.append(parsed.checkpoint)
+            for line in _visible(raw):
+                batch.seq += 1
+                logs.append((job_id, batch.seq, now, "output", line[:MAX_LINE]))
+                parsed = parse_line(line)
+                if parsed is None:
+                    continue
+                if parsed.step is not None:
+                    step = parsed.step
+                for key in _PROGRESS:
+                    value = getattr(parsed, key)
+                    if value is not None:
+                        progress[key] = value
+                for name, value in parsed.metrics.items():
+                    metrics.append((job_id, step, now, name, value))
+                    n_metrics += 1
+                if parsed.checkpoint:
+                    checkpoints.append(parsed.checkpoint)
         if step is not None:
             progress["step"] = step
         if n_metrics:
