@@ -1,0 +1,214 @@
+"""AppTest for the Results page (seeded and empty), its exports, and the access check."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+import streamlit.testing.v1.app_test as app_test_module
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from core import dashboard, hardware, ledger, results
+from tests.conftest import REPO
+from tests.seed import seed
+
+PAGE = str(REPO / "pages/results.py")
+APP = str(REPO / "app.py")
+
+
+@pytest.fixture
+def media(monkeypatch):
+    """Keep each run's in-memory media storage, to read what a download button serves."""
+    stores: list[MemoryMediaFileStorage] = []
+
+    class Recording(MemoryMediaFileStorage):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            stores.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Recording)
+
+    def download(at: AppTest, key: str) -> str:
+        button = next(b for b in at.get("download_button") if b.key == key)
+        return stores[-1].get_file(button.proto.url.rsplit("/", 1)[-1]).content.decode()
+
+    return download
+
+
+def _run(at: AppTest | None = None) -> AppTest:
+    return (at or AppTest.from_file(PAGE, default_timeout=30)).run()
+
+
+def _chart(at: AppTest, key: str) -> dict:
+    for el in at.get("bidi_component"):
+        if el.proto.id.endswith(key):
+            return json.loads(el.proto.json)["options"]
+    raise AssertionError(f"no chart {key}")
+
+
+def _select(at: AppTest, rows: list[int]) -> AppTest:
+    at.session_state["res_table"] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    return at.run()
+
+
+def test_empty_ledger_says_how_to_get_results(home):
+    at = _run()
+    assert not at.exception
+    infos = [i.value for i in at.info]
+    assert len(infos) == 2
+    assert "No benchmark results yet" in infos[0] and "halo-forge benchmark run" in infos[0]
+    assert "No training runs with metrics yet" in infos[1]
+    assert not at.dataframe and not at.get("download_button") and not at.get("bidi_component")
+
+
+def test_table_shows_every_result_and_filters(home):
+    seed()
+    at = _run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    expected = results.table()
+    assert list(shown["ID"]) == list(expected["ID"])
+    assert list(shown.columns) == list(expected.columns)
+    at.multiselect(key="res_models").select("tiny").run()
+    shown = at.dataframe[0].value
+    assert set(shown["Model"]) == {"tiny"} and len(shown) == 2
+    at.multiselect(key="res_benchmarks").select("mbpp").run()
+    assert list(at.dataframe[0].value["ID"]) == [2]
+    assert "1 of 4 results" in " ".join(c.value for c in at.caption)
+
+
+def test_export_all_holds_exactly_the_rows_shown(home, media):
+    seed()
+    with ledger.writer() as conn:  # a row with empty cells
+        ledger.insert_result(conn, None, {"model": "whisper", "benchmark": "librispeech",
+                                          "metrics": {"wer": 0.2}, "primary_metric": "wer"})
+    at = _run()
+    at.multiselect(key="res_benchmarks").select("librispeech").select("mbpp").run()
+    shown = at.dataframe[0].value
+    assert len(shown) == 3
+    rows = list(csv.DictReader(io.StringIO(media(at, "res_dl_all_csv"))))
+    data = json.loads(media(at, "res_dl_all_json"))
+    assert [int(r["ID"]) for r in rows] == [d["ID"] for d in data] == list(shown["ID"])
+    assert list(rows[0]) == list(shown.columns)
+    for d, (_, s) in zip(data, shown.iterrows()):
+        assert d["Model"] == s["Model"] and d["Benchmark"] == s["Benchmark"]
+        assert d["Pass@1"] == (None if s["Pass@1"] != s["Pass@1"] else s["Pass@1"])
+    assert next(d for d in data if d["Model"] == "whisper")["wer"] == 0.2
+
+
+def test_selected_rows_are_compared_and_exported(home, media):
+    seed()
+    at = _run()
+    assert not [e for e in at.get("bidi_component") if e.proto.id.endswith("res_compare_chart")]
+    assert not [b for b in at.get("download_button") if "selection" in b.key]
+    at = _select(at, [0, 3])
+    assert not at.exception
+    shown = at.dataframe[0].value
+    picked = [int(shown.iloc[0]["ID"]), int(shown.iloc[3]["ID"])]
+    side = at.dataframe[1].value
+    assert list(side.columns) == [
+        "Qwen2.5-Coder-0.5B-Instruct · mbpp #%d" % picked[0], "tiny · humaneval #%d" % picked[1]]
+    assert side.loc["Pass@1"].tolist() == [0.5, 0.25]
+    chart = _chart(at, "res_compare_chart")
+    assert chart["xAxis"]["data"] == ["Pass@1", "Pass@5"]
+    assert [s["data"] for s in chart["series"]] == [[50.0, 70.0], [25.0, 45.0]]
+    data = json.loads(media(at, "res_dl_selection_json"))
+    assert [d["ID"] for d in data] == picked
+    rows = list(csv.DictReader(io.StringIO(media(at, "res_dl_selection_csv"))))
+    assert [int(r["ID"]) for r in rows] == picked
+
+
+def test_training_run_comparison(home):
+    ids = seed()
+    at = _run()
+    picked = at.multiselect(key="res_runs").value
+    assert picked == [ids["STOPPED"], ids["FAILED"], ids["COMPLETED"]]  # newest three
+    assert at.selectbox(key="res_metric").value == "loss"
+    chart = _chart(at, "res_curves")
+    # smoothing on by default: a faded raw curve and a smoothed one per run
+    assert len(chart["series"]) == 6
+    assert chart["series"][0]["lineStyle"]["opacity"] == 0.25
+    at.slider(key="res_smoothing").set_value(0.0).run()
+    chart = _chart(at, "res_curves")
+    assert len(chart["series"]) == 3 and chart["series"][0]["data"][0] == [1, pytest.approx(2.0 * 0.951229 + 0.6, rel=1e-5)]
+    at.radio(key="res_x").set_value("time").run()
+    chart = _chart(at, "res_curves")
+    assert chart["xAxis"]["name"] == "seconds since start" and chart["series"][0]["data"][0][0] == 0
+    # config diff: differences only by default (learning rate and dataset differ here)
+    diff = at.dataframe[-1].value
+    assert sorted(diff.index) == ["data.dataset", "kind", "training.learning_rate"]
+    at.toggle(key="res_diff_only").set_value(False).run()
+    assert "training.batch_size" in at.dataframe[-1].value.index
+    assert not at.exception
+
+
+def test_metric_choice_and_run_without_it(home):
+    ids = seed()
+    at = _run()
+    at.multiselect(key="res_runs").set_value([ids["RUNNING"]]).run()
+    assert at.selectbox(key="res_metric").options == ["loss", "lr"]
+    at.selectbox(key="res_metric").set_value("lr").run()
+    chart = _chart(at, "res_curves")
+    assert chart["yAxis"]["name"] == "lr"
+    at.multiselect(key="res_runs").set_value([]).run()
+    assert "Pick one or more runs" in " ".join(c.value for c in at.caption)
+
+
+# ---- access check (app.py) ----------------------------------------------------------------
+
+@pytest.fixture
+def token(monkeypatch):
+    monkeypatch.setenv("HALO_FORGE_TOKEN", "s3cret-token")
+    monkeypatch.setattr(hardware, "sample_gpus", lambda: [])
+    monkeypatch.setattr(dashboard, "_live_cache", {"at": 0.0, "gpus": []})
+    return "s3cret-token"
+
+
+def _app(token: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    if token is not None:
+        at.query_params["token"] = token
+    return at.run()
+
+
+def _titles(at: AppTest) -> list[str]:
+    return [t.value for t in at.title]
+
+
+def test_missing_token_shows_only_the_token_prompt(home, token):
+    seed()
+    at = _app()
+    assert not at.exception
+    assert _titles(at) == ["halo-forge"]
+    assert "enter the token" in at.info[0].value
+    assert not at.metric and not at.dataframe and not at.error
+
+
+def test_wrong_token_is_refused(home, token):
+    seed()
+    at = _app("wrong-token")
+    assert _titles(at) == ["halo-forge"] and at.error[0].value == "Wrong token."
+    assert not at.metric and not at.dataframe
+    at.text_input(key="access_token_input").input("also-wrong").run()
+    assert "Dashboard" not in _titles(at)
+
+
+def test_right_token_opens_the_dashboard(home, token):
+    seed()
+    at = _app(token)
+    assert not at.exception
+    assert "Dashboard" in _titles(at) and at.metric
+    typed = _app()
+    typed.text_input(key="access_token_input").input(token).run()
+    assert "Dashboard" in _titles(typed)
+    at.switch_page("pages/results.py").run()
+    assert "Results" in _titles(at)  # the session stays admitted on other pages
+
+
+def test_no_token_set_means_open_on_loopback(home, monkeypatch):
+    monkeypatch.delenv("HALO_FORGE_TOKEN", raising=False)
+    monkeypatch.setattr(hardware, "sample_gpus", lambda: [])
+    at = _app()
+    assert "Dashboard" in _titles(at)
