@@ -82,10 +82,10 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in [
 
 # Tiny randomly initialised models that halo-forge builds offline; they exercise every code
 # path without a download but answer noise.
-TINY_MODELS: dict[str, str] = {
-    "tiny-text": "code",      # core.models.tiny.build_tiny_model (also used for agentic)
-    "tiny-llava": "vlm",      # core.benchmarks.tiny_models.build_tiny_llava
-    "tiny-whisper": "audio",  # core.benchmarks.tiny_models.build_tiny_whisper
+TINY_MODELS: dict[str, tuple[str, ...]] = {
+    "tiny": ("code", "agentic"),  # core.models.tiny (the project's tiny text model)
+    "tiny-llava": ("vlm",),       # core.benchmarks.tiny_models.build_tiny_llava
+    "tiny-whisper": ("audio",),   # core.benchmarks.tiny_models.build_tiny_whisper
 }
 
 MODEL_PRESETS: dict[str, list[str]] = {
@@ -140,9 +140,12 @@ def presets(type_: str) -> list[str]:
     """Hub presets then the tiny offline model for this type."""
     if type_ not in TYPES:
         raise ValueError(f"unknown benchmark type {type_!r}; choose one of {', '.join(TYPES)}")
-    tiny = [n for n, t in TINY_MODELS.items() if t == type_ or (type_ == "agentic" and n == "tiny-text")]
-    return MODEL_PRESETS[type_] + tiny
+    return MODEL_PRESETS[type_] + [n for n, types in TINY_MODELS.items() if type_ in types]
 
 
-def tiny_model_type(name: str) -> str | None:
-    return TINY_MODELS.get(name)
+def check_tiny_model(name: str, type_: str) -> None:
+    """A tiny model name used with a benchmark type it cannot run raises ValueError."""
+    types = TINY_MODELS.get(name)
+    if types is not None and type_ not in types:
+        fits = [n for n, t in TINY_MODELS.items() if type_ in t]
+        raise ValueError(f"model.name: {name} cannot run {TYPES[type_]} benchmarks; use {' or '.join(fits)}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -73,6 +73,10 @@ def settings_from(config: dict, job_dir: Path) -> Settings:
         bench = catalogue.get(b["name"])
     except ValueError as exc:
         raise BenchmarkError(f"benchmark.name: {exc}") from None
+    try:
+        catalogue.check_tiny_model(m["name"], bench.type)
+    except ValueError as exc:
+        raise BenchmarkError(str(exc)) from None
     out = Path(cfg.get("output_dir") or job_dir).expanduser().resolve()
     return Settings(model=m["name"], adapter=m.get("adapter"), dtype=m.get("dtype", "auto"),
                     trust_remote_code=bool(m.get("trust_remote_code")), bench=bench,
@@ -126,11 +130,13 @@ def run(config: dict, job_dir: Path, should_stop: StopFn | None = None) -> int:
         "duration_s": round(time.monotonic() - started, 3),
         "details": _relative(samples_path, s.job_dir),
         "source": loaded.source,
+        "timings": {k: round(v, 3) for k, v in outcome.timings.items()},
     }
     _write_results(s, result)
     emit_metric(outcome.steps, **outcome.metrics)
-    summary = ", ".join(f"{k}: {v:.4f}" for k, v in outcome.metrics.items())
-    emit(f"result {s.bench.name} | {s.model_label} | {summary}")
+    # Not "name: value": the metrics were already reported on the JSON line above.
+    summary = ", ".join(f"{k} {v:.4f}" for k, v in outcome.metrics.items())
+    emit(f"result of {s.bench.name} on {s.model_label}: {summary}")
     return 0
 
 
@@ -182,7 +188,7 @@ def resolve(s: Settings) -> tuple[str, str | None]:
 
     if s.model in ("tiny-llava", "tiny-whisper"):
         return str(ensure_tiny(s.model, models_dir() / s.model)), s.adapter
-    name = "tiny" if s.model == "tiny-text" else s.model
+    name = s.model
     path = Path(name).expanduser()
     if path.is_dir():
         path = training_output(path)
@@ -205,7 +211,7 @@ def training_output(path: Path) -> Path:
 
     if loadable(path):
         return path
-    for sub in ("adapter", "final", "merged", "output"):
+    for sub in ("adapter", "model", "merged", "final", "output"):
         if loadable(path / sub):
             return path / sub
     ckpts = sorted((p for p in path.glob("checkpoint-*") if p.name.split("-")[-1].isdigit() and loadable(p)),
@@ -226,6 +232,7 @@ class Outcome:
     steps: int
     done: int
     stopped: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _batches(seq: list, size: int) -> list[list]:
@@ -251,6 +258,7 @@ def run_code(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcom
     batches = _batches(jobs, s.batch_size)
     total = len(batches) + 1  # + the verification step
     outputs: dict[tuple[int, int], str] = {}
+    gen_s = 0.0
     for step, batch in enumerate(batches, 1):
         if should_stop():
             return _code_partial(items, outputs, s, step - 1)
@@ -259,11 +267,16 @@ def run_code(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcom
                                          max_new_tokens=s.max_new_tokens)
         for key, text in zip(batch, texts):
             outputs[key] = text
+        gen_s += time.monotonic() - t0
         _progress(step, total, new_tokens, time.monotonic() - t0)
     emit(f"verifying {len(jobs)} completions with the {s.bench.name} verifier")
+    t0 = time.monotonic()
     verifier = registry.get(s.bench.name)
     pairs = [(items[i].record, extract_code(outputs[(i, j)])) for i, j in jobs]
-    verdicts = verifier.verify_batch(pairs)
+    verdicts = verifier.verify_batch(pairs, should_stop=should_stop)
+    verify_s = time.monotonic() - t0
+    if should_stop():
+        return _code_partial(items, outputs, s, len(batches))
     rows, passed = [], {i: 0 for i in range(len(items))}
     for (i, j), (_, completion), verdict in zip(jobs, pairs, verdicts):
         passed[i] += bool(verdict.passed)
@@ -275,7 +288,9 @@ def run_code(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcom
     table = metrics.pass_at_k_table(counts, s.ks)
     rate = sum(c for _, c in counts) / len(jobs)
     emit(f"Step {total}/{total} | verification rate: {rate:.4f}")
-    return Outcome({**table, "verification_rate": rate}, rows, total, len(items))
+    emit(f"generation {gen_s:.2f} s, verification {verify_s:.2f} s")
+    return Outcome({**table, "verification_rate": rate}, rows, total, len(items),
+                   timings={"generation_s": gen_s, "verification_s": verify_s})
 
 
 def _code_partial(items, outputs, s: Settings, steps: int) -> Outcome:
@@ -364,19 +379,23 @@ def _run_scored(s: Settings, items: list[data.Item], should_stop: StopFn,
     """Generate batch by batch, score each output, average the per-sample scores."""
     batches = _batches(items, s.batch_size)
     rows: list[dict] = []
+    gen_s = score_s = 0.0
     for step, batch in enumerate(batches, 1):
         if should_stop():
             return Outcome({}, rows, step - 1, len(rows), stopped=True)
         t0 = time.monotonic()
         texts, new_tokens = generate(batch)
+        t1 = time.monotonic()
         for it, text in zip(batch, texts):
             rows.append(_row(it, text, score(text, it)))
-        _progress(step, len(batches), new_tokens, time.monotonic() - t0)
+        gen_s, score_s = gen_s + t1 - t0, score_s + time.monotonic() - t1
+        _progress(step, len(batches), new_tokens, t1 - t0)
     out: dict[str, float] = {}
     if aggregate:
         for name in s.bench.metrics:
             out[name] = metrics.aggregate(r["scores"][name] for r in rows)
-    return Outcome(out, rows, len(batches), len(rows))
+    return Outcome(out, rows, len(batches), len(rows),
+                   timings={"generation_s": gen_s, "scoring_s": score_s})
 
 
 def _row(it: data.Item, output: str, scores: dict) -> dict:

@@ -45,7 +45,14 @@ def test_presets_per_type():
     # each type offers a tiny offline model
     assert catalogue.presets("vlm")[-1] == "tiny-llava"
     assert catalogue.presets("audio")[-1] == "tiny-whisper"
-    assert "tiny-text" in catalogue.presets("code") and "tiny-text" in catalogue.presets("agentic")
+    assert "tiny" in catalogue.presets("code") and "tiny" in catalogue.presets("agentic")
+
+
+def test_tiny_models_only_run_their_own_type():
+    catalogue.check_tiny_model("tiny", "agentic")
+    catalogue.check_tiny_model("Qwen/Qwen2-VL-2B-Instruct", "vlm")  # not ours: not checked here
+    with pytest.raises(ValueError, match="tiny-whisper cannot run Vision-language benchmarks; use tiny-llava"):
+        catalogue.check_tiny_model("tiny-whisper", "vlm")
 
 
 def test_unknown_names_say_what_exists():
@@ -57,7 +64,7 @@ def test_unknown_names_say_what_exists():
 
 
 def test_light_modules_do_not_import_heavy_packages():
-    code = ("import sys; import core.benchmarks.catalogue, core.benchmarks.metrics; "
+    code = ("import sys; import core.benchmarks.catalogue, core.benchmarks.metrics, core.benchmarks.service; "
             "bad = [m for m in ('torch', 'transformers', 'datasets', 'peft', 'trl', 'numpy') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True)
