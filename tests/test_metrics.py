@@ -201,6 +201,12 @@ def test_trainer_dict_versions(line):
     assert p.epoch == 0.5 and p.metrics["lr"] == 4.5e-05
 
 
+def test_trainer_dict_with_numpy_scalars():
+    # compute_metrics returning numpy values: numpy 2 prints them as np.float64(...)
+    p = parse_line("{'eval_loss': 0.5, 'eval_accuracy': np.float64(0.83), 'epoch': 1.0}")
+    assert p.metrics == {"eval_loss": 0.5, "eval_accuracy": 0.83, "epoch": 1.0}
+
+
 def test_trainer_dict_non_finite_and_text():
     p = parse_line("{'loss': nan, 'grad_norm': inf, 'learning_rate': '1e-05', 'epoch': 0.5, "
                    "'note': 'warm-up', 'flag': True, 'x': None}")
