@@ -58,7 +58,8 @@ def _gpus_of(kind: str, config: dict) -> int:
     if kind == "command":
         return int(config.get("gpus", 0))
     executor = config.get("executor") or {}
-    return int(executor.get("gpus", 1)) * int(executor.get("nodes", 1) or 1) if executor else 1
+    per_node = executor.get("gpus", 0 if kind == "verify" else 1)  # verifying needs no GPU
+    return int(per_node) * int(executor.get("nodes", 1) or 1)
 
 
 def _executor_of(config: dict) -> tuple[str, str | None]:

@@ -205,8 +205,13 @@ class Supervisor:
                                       visible_devices=visible))
         except ImportError:
             pass
-        if visible is not None and any(g.get("vendor") == "nvidia" for g in self.gpus):
-            env.setdefault("CUDA_VISIBLE_DEVICES", visible)
+        if visible is not None:
+            # Pin the job to its slot's devices (the Strix Halo env may already have done so).
+            vendors = {g.get("vendor") for g in self.gpus}
+            if "nvidia" in vendors:
+                env.setdefault("CUDA_VISIBLE_DEVICES", visible)
+            if "amd" in vendors and not os.environ.get("HIP_VISIBLE_DEVICES"):
+                env.setdefault("HIP_VISIBLE_DEVICES", visible)
         return env
 
     def _assign_devices(self, job: dict) -> str | None:

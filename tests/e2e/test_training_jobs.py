@@ -1,0 +1,63 @@
+"""SFT through a real supervisor on the tiny model: completes, loss falls, stop and resume."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from core import configs, jobs, ledger
+from tests.conftest import wait_for
+
+
+def _sft(model: Path, **training) -> dict:
+    text = f"""
+kind: sft
+model: {{name: {model}}}
+data: {{dataset: alpaca, limit: 64}}
+lora: {{r: 8, alpha: 16}}
+training: {{epochs: 1, batch_size: 4, learning_rate: 5e-4, max_steps: 20}}
+"""
+    overrides = [f"training.{k}={v}" for k, v in training.items()]
+    return configs.parse_config(text, overrides=overrides).model_dump(mode="json")
+
+
+def _final(job_id, timeout=300):
+    return wait_for(lambda: jobs.get(job_id)["status"] in ledger.FINAL and jobs.get(job_id)["status"],
+                    timeout, interval=0.5, what=f"job {job_id} to finish")
+
+
+def test_sft_completes_loss_falls_adapter_saved(supervisor, tiny_model):
+    job_id = jobs.submit("sft", _sft(tiny_model, logging_steps=2, learning_rate="2e-3"))
+    assert _final(job_id) == "COMPLETED", jobs.get(job_id)["error"]
+    job = jobs.get(job_id)
+    assert job["step"] == 20 and job["total_steps"] == 20
+    loss = ledger.metrics_df(job_id, "loss")
+    assert len(loss) == 10 and loss["step"].tolist() == list(range(2, 21, 2))
+    first, last = loss["value"].iloc[:3].mean(), loss["value"].iloc[-3:].mean()
+    assert last < first, loss["value"].tolist()
+    adapter = Path(job["job_dir"]) / "output" / "adapter"
+    assert (adapter / "adapter_config.json").exists()
+    assert any(adapter.glob("adapter_model.*"))
+    assert {"lr", "grad_norm"} <= set(ledger.metrics_df(job_id)["name"])
+    assert "CHECKPOINT_SAVED" in ledger.events_df(job_id=job_id)["kind"].tolist()
+
+
+def test_sft_stop_then_resume_continues_from_checkpoint(supervisor, tiny_model):
+    job_id = jobs.submit("sft", _sft(tiny_model, max_steps=400, save_steps=1000, logging_steps=1))
+    wait_for(lambda: (jobs.get(job_id).get("step") or 0) >= 4, 300, interval=0.5, what="4 steps")
+    jobs.request_stop(job_id)
+    assert _final(job_id) == "STOPPED"
+    stopped_at = jobs.get(job_id)["step"]
+    out = Path(jobs.get(job_id)["job_dir"]) / "output"
+    checkpoints = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    assert checkpoints, "a stop must save a checkpoint"
+    saved = int(checkpoints[-1].name.split("-")[1])
+    assert saved >= 4
+
+    resumed = jobs.resume(job_id)
+    cfg = jobs.get(resumed)["config"]
+    assert cfg["training"]["resume_from"] == "latest" and cfg["training"]["output_dir"] == str(out)
+    wait_for(lambda: (jobs.get(resumed).get("step") or 0) >= saved + 2, 300, interval=0.5,
+             what="the resumed job to make progress")
+    jobs.request_stop(resumed)
+    assert _final(resumed) == "STOPPED"
+    steps = ledger.metrics_df(resumed, "loss")["step"].tolist()
+    assert steps and min(steps) == saved + 1, (saved, stopped_at, steps[:5])
