@@ -204,6 +204,15 @@ def _maybe_wait(job_id: int, args) -> int:
 def cmd_supervisor(args) -> int:
     from core.runner import daemon
 
+    # Flags become the settings' environment variables, so a detached daemon gets them too.
+    if args.slots is not None:
+        if args.slots < 1:
+            _fail(f"--slots must be at least 1, got {args.slots}")
+        os.environ["HALO_FORGE_SLOTS"] = str(args.slots)
+    if args.grace is not None:
+        if args.grace < 0:
+            _fail(f"--grace must be >= 0 seconds, got {args.grace}")
+        os.environ["HALO_FORGE_GRACE_S"] = str(args.grace)
     try:
         if args.action == "run":
             return daemon.run_foreground()
@@ -460,6 +469,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("supervisor", help="the job daemon")
     s.add_argument("action", choices=("start", "stop", "status", "run"))
+    s.add_argument("--slots", type=int, help="GPU slots (default: detected GPUs, at least 1)")
+    s.add_argument("--grace", type=float, help="seconds from SIGTERM to SIGKILL on a stop (default 30)")
     s.set_defaults(fn=cmd_supervisor)
 
     s = sub.add_parser("ui", help="start the browser UI (and a supervisor if none runs)")
