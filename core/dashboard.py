@@ -51,9 +51,19 @@ def live_gpus(ttl_s: float = LIVE_TTL_S) -> list[dict]:
         return list(_live_cache["gpus"])
 
 
+_host_primed = False
+
+
 def host() -> dict:
+    """CPU and RAM of this machine. psutil's CPU percent is measured since the previous call
+    and the first call of a process reads 0: the first call here primes it."""
+    global _host_primed
     from core.hardware import sample_host
 
+    if not _host_primed:
+        sample_host()
+        time.sleep(0.2)
+        _host_primed = True
     return sample_host()
 
 

@@ -227,6 +227,8 @@ def _cell(value: Any) -> str:
         return "—"
     if isinstance(value, str):
         return value
+    if isinstance(value, float) and math.isfinite(value):
+        value = float(f"{value:.12g}")  # 0.0006000000000000001 reads as 0.0006
     return json.dumps(value)
 
 

@@ -108,6 +108,15 @@ def live() -> None:
     _active(dashboard.active_jobs())
 
 
+def _layout(opts: dict, zoom_slider: bool = False) -> dict:
+    """Legend on top and room below the x axis for its name (and the zoom slider, if kept)."""
+    opts["legend"] = {**opts.get("legend", {}), "top": 0, "left": "center"}
+    opts["grid"] = {**opts.get("grid", {}), "top": 40, "bottom": 72 if zoom_slider else 48}
+    if not zoom_slider and "dataZoom" in opts:
+        opts["dataZoom"] = [z for z in opts["dataZoom"] if z.get("type") != "slider"]
+    return opts
+
+
 def _training_chart() -> None:
     from streamlit_echarts import st_echarts
 
@@ -116,7 +125,7 @@ def _training_chart() -> None:
     if not curves:
         st.caption("No training run has logged a loss yet.")
         return
-    st_echarts(metric_chart(curves, x_name="step", y_name="loss", band=False),
+    st_echarts(_layout(metric_chart(curves, x_name="step", y_name="loss", band=False)),
                height="320px", key="dash_loss_chart")
 
 
@@ -129,7 +138,8 @@ def _benchmark_chart() -> None:
         st.caption("No benchmark results yet. Run one from Benchmark or with "
                    "`halo-forge benchmark run`.")
         return
-    st_echarts(grouped_bars(scores["categories"], scores["groups"], y_name="main metric (%)"),
+    st_echarts(_layout(grouped_bars(scores["categories"], scores["groups"],
+                                    y_name="main metric (%)")),
                height="320px", key="dash_bench_chart")
 
 

@@ -34,8 +34,15 @@ def _column_config(df) -> dict:
     return config
 
 
+def _layout(opts: dict, zoom_slider: bool = False) -> dict:
+    """Legend on top and room below the x axis for its name (and the zoom slider, if kept)."""
+    opts["legend"] = {**opts.get("legend", {}), "top": 0, "left": "center"}
+    opts["grid"] = {**opts.get("grid", {}), "top": 40, "bottom": 72 if zoom_slider else 48}
+    return opts
+
+
 def _downloads(df, what: str, key: str) -> None:
-    cols = st.columns(2)
+    cols = st.columns([1, 1, 2])
     cols[0].download_button(f"{what} as CSV", results.export(df, "csv"), file_name=f"results-{key}.csv",
                             mime="text/csv", key=f"res_dl_{key}_csv", on_click="ignore",
                             icon=":material/download:")
@@ -52,7 +59,7 @@ def _compare(selected) -> None:
     data = results.comparison(selected)
     st.dataframe(data["table"], width="stretch", key="res_compare_table")
     if data["categories"]:
-        st_echarts(grouped_bars(data["categories"], data["groups"], y_name="%"),
+        st_echarts(_layout(grouped_bars(data["categories"], data["groups"], y_name="%")),
                    height="340px", key="res_compare_chart")
 
 
@@ -106,8 +113,9 @@ def training_comparison() -> None:
                                help="debiased exponential moving average; the raw curve stays faded")
     curves = results.curves([by_id[i] for i in picked], metric, x=x)
     if curves:
-        st_echarts(metric_chart(curves, x_name="step" if x == "step" else "seconds since start",
-                                y_name=metric, smoothing=smoothing),
+        st_echarts(_layout(metric_chart(curves, y_name=metric, smoothing=smoothing,
+                                        x_name="step" if x == "step" else "seconds since start"),
+                           zoom_slider=True),
                    height="360px", key="res_curves")
     missing = [i for i in picked if i not in {c["job_id"] for c in curves}]
     if missing:

@@ -174,6 +174,8 @@ def test_config_diff_all_and_differences_only(home):
     assert full.loc["lora.r"].tolist() == ["—", "8"]
     diff = results.config_diff([a, b], differences_only=True)
     assert list(diff.index) == ["lora.r", "training.lr"]
+    c = _add_run("c", {"training": {"lr": 1e-4 * 6}}, [(1, 0, 1)])  # 0.0006000000000000001
+    assert results.config_diff([c]).loc["training.lr"].tolist() == ["0.0006"]
     same = results.config_diff([a, a], differences_only=True)
     assert same.empty
     with pytest.raises(results.ResultsError, match="no job with id 999"):
