@@ -182,7 +182,7 @@ def metric_names(job_ids: Iterable[int]) -> list[str]:
     return sorted(names)
 
 
-def curves(runs: Iterable[dict], name: str, x: str = "step", max_points: int = 1500) -> list[dict]:
+def curves(runs: Iterable[dict], name: str, x: str = "step", max_points: int = 800) -> list[dict]:
     """One downsampled series per run for metric `name`, ready for charts.metric_chart.
 
     x = "step", or "time": seconds since the run's first point of that metric, so runs from

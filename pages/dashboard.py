@@ -127,6 +127,9 @@ def _training_chart() -> None:
         return
     st_echarts(_layout(metric_chart(curves, x_name="step", y_name="loss", band=False)),
                height="320px", key="dash_loss_chart")
+    if any(c["thinned"] for c in curves):
+        st.caption("Long runs are thinned to about 300 points each; Monitor and Results show "
+                   "every run averaged with its min–max band.")
 
 
 def _benchmark_chart() -> None:

@@ -90,7 +90,7 @@ def test_recent_runs_newest_first_with_links(home):
     assert runs[0]["link"] == f"/monitor?job={ids['benchmark']}"
 
 
-def test_training_history_is_recent_runs_downsampled(home):
+def test_training_history_is_recent_runs_thinned(home):
     ids = seed()
     with ledger.writer() as conn:
         big = ledger.insert_job(conn, kind="sft", name="big", config="{}")
@@ -100,9 +100,37 @@ def test_training_history_is_recent_runs_downsampled(home):
     curves = dashboard.training_history(runs=3, max_points=100)
     assert [c["job_id"] for c in curves] == [big, ids["STOPPED"], ids["FAILED"]]
     assert curves[0]["name"] == "#%d big" % big
-    assert curves[0]["downsampled"] and len(curves[0]["x"]) <= 101 and curves[0]["count"] == 3000
-    assert not curves[1]["downsampled"] and len(curves[1]["y"]) == 50
+    # every 30th step, and the last one so the curve ends at the newest value
+    assert curves[0]["thinned"]
+    assert curves[0]["x"] == list(range(1, 3000, 30)) + [3000]
+    assert curves[0]["y"] == [1.0 / s for s in curves[0]["x"]]  # real points, not invented
+    assert not curves[1]["thinned"] and len(curves[1]["y"]) == 50
     assert ids["benchmark"] not in [c["job_id"] for c in dashboard.training_history(runs=20)]
+
+
+def test_training_history_thins_sparse_steps_to_real_points(home):
+    with ledger.writer() as conn:
+        job = ledger.insert_job(conn, kind="sft", name="every 10th", config="{}")
+        conn.exec_driver_sql(  # logged every 10 steps, with a gap (a resumed run)
+            "INSERT INTO metric (job_id, step, time, name, value) VALUES (?, ?, ?, ?, ?)",
+            [(job, s, float(s), "loss", s / 10) for s in range(10, 10001, 10) if not 4000 < s < 6000])
+    (curve,) = dashboard.training_history(max_points=100)
+    steps = curve["x"]
+    assert curve["thinned"] and 80 <= len(steps) <= 101
+    assert steps[0] == 10 and steps[-1] == 10000 and steps == sorted(set(steps))
+    assert all(s % 10 == 0 and not 4000 < s < 6000 for s in steps)
+    assert curve["y"] == [s / 10 for s in steps]
+
+
+def test_training_history_without_steps_falls_back_to_buckets(home):
+    with ledger.writer() as conn:
+        job = ledger.insert_job(conn, kind="command", name="no steps", config="{}")
+        conn.exec_driver_sql(
+            "INSERT INTO metric (job_id, step, time, name, value) VALUES (?, ?, ?, ?, ?)",
+            [(job, None, float(t), "loss", 1.0) for t in range(500)])
+    (curve,) = dashboard.training_history(max_points=50)
+    assert curve["thinned"] and len(curve["x"]) <= 51
+    assert set(curve["y"]) == {1.0}
 
 
 def test_benchmark_scores_use_the_newest_result_and_the_main_metric(home):
