@@ -235,8 +235,8 @@ def render() -> None:
     _save_and_launch(cfg)
     _pending()
     _flash()
+    _status(cfg, issues)  # above the editor: seen without scrolling after Apply
     _editor(issues)
-    _status(cfg, issues)
 
 
 render()

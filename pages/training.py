@@ -188,8 +188,9 @@ def _raft(kind: str, errors) -> None:
     st.markdown("**Reward-ranked fine-tuning**")
     cols = st.columns(3)
     with cols[0]:
-        _select(kind, "preset", forms.Choices(["conservative", "aggressive", "custom"],
-                                              {}), errors)
+        presets = ["conservative", "aggressive", "custom"]
+        _select(kind, "preset", forms.Choices(presets, {p: p.capitalize() for p in presets}),
+                errors)
     with cols[1]:
         dataset = st.session_state.get(_key(kind, "dataset")) or ""
         _select(kind, "verifier", forms.verifier_choices(dataset), errors)
@@ -258,11 +259,12 @@ def _form(kind: str) -> None:
     _show_errors(errors, forms.GENERAL)
     if errors and st.session_state.get(f"train_{kind}_errors") is not None:
         st.warning("Nothing was queued: fix the fields marked above.")
-    cols = st.columns([1, 1, 3])
-    cols[0].button("Launch", key=_key(kind, "launch"), type="primary", icon=":material/rocket_launch:",
-                   on_click=_launch, args=(kind,), disabled=bool(errors))
-    cols[1].button("Edit as YAML", key=_key(kind, "yaml"), on_click=_open_in_config,
-                   args=(kind,), help="Open this form as a config in the Config editor.")
+    with st.container(horizontal=True):
+        st.button("Launch", key=_key(kind, "launch"), type="primary",
+                  icon=":material/rocket_launch:", on_click=_launch, args=(kind,),
+                  disabled=bool(errors))
+        st.button("Edit as YAML", key=_key(kind, "yaml"), on_click=_open_in_config,
+                  args=(kind,), help="Open this form as a config in the Config editor.")
     saved = st.session_state[f"train_{kind}_saved"]
     saved.update(_values(kind), name=st.session_state.get(_key(kind, "name"), ""))
 
