@@ -147,3 +147,20 @@ def test_editor_text_checks_and_launch(home):
     for label in forms.TEMPLATES:  # every template the page offers is launchable as it is
         assert forms.check_text(forms.template_text(label))[1] == [], label
     assert json.loads(json.dumps(forms.ace_annotations([configs.ConfigIssue("", "x")]))) == []
+
+
+def test_form_logic_stays_light(home):
+    """The pages import core.forms: it must never pull in torch and friends."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = ("import sys; from core import forms, config_store; "
+            "forms.validate('sft', dict(forms.defaults('sft'), model='Org/X')); "
+            "forms.check_text(forms.template_text('RAFT · aggressive')); "
+            "forms.model_choices(); forms.dataset_choices('raft', '.'); "
+            "heavy = [m for m in ('torch', 'transformers', 'peft', 'trl', 'datasets') "
+            "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
