@@ -226,11 +226,22 @@ def _thinned(conn, job_id: int, name: str, max_points: int) -> dict | None:
     return {"x": [r[0] for r in rows], "y": [r[1] for r in rows], "thinned": True}
 
 
+def lower_is_better(benchmark: str, metric: str) -> bool:
+    """WER-like metrics: the catalogue says so for its benchmarks; error rates always are."""
+    from core.benchmarks.catalogue import BENCHMARKS  # light: names and metrics only
+
+    bench = BENCHMARKS.get(benchmark)
+    if bench is not None and metric == bench.primary_metric:
+        return not bench.higher_is_better
+    return metric in ("wer", "cer")
+
+
 def benchmark_scores(max_models: int = 8) -> dict:
     """The main metric of the newest result per (model, benchmark), for a grouped bar chart.
 
-    {"categories": ["humaneval · pass@1", ...], "groups": {model: [value or None per
-    category]}}; models are the max_models with the newest results.
+    {"categories": ["humaneval · pass@1", "librispeech · wer ↓", ...], "groups": {model:
+    [value or None per category]}}; models are the max_models with the newest results, and
+    "↓" marks a metric where lower is better.
     """
     with ledger.reader() as conn:
         rows = conn.execute(text(
@@ -247,7 +258,7 @@ def benchmark_scores(max_models: int = 8) -> dict:
     for _, model, benchmark, metric, value in rows:
         if model not in models:
             continue
-        category = f"{benchmark} · {metric}"
+        category = f"{benchmark} · {metric}" + (" ↓" if lower_is_better(benchmark, metric) else "")
         if category not in categories:
             categories.append(category)
         cells[(model, category)] = value

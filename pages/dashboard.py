@@ -144,6 +144,8 @@ def _benchmark_chart() -> None:
     st_echarts(_layout(grouped_bars(scores["categories"], scores["groups"],
                                     y_name="main metric (%)")),
                height="320px", key="dash_bench_chart")
+    if any(c.endswith("↓") for c in scores["categories"]):
+        st.caption("↓: lower is better (error rates).")
 
 
 def _recent() -> None:

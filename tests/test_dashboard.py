@@ -140,12 +140,16 @@ def test_benchmark_scores_use_the_newest_result_and_the_main_metric(home):
                                           "metrics": {"pass@1": 0.75}, "primary_metric": "pass@1"})
         ledger.insert_result(conn, None, {"model": "llava", "benchmark": "docvqa",
                                           "metrics": {"anls": 0.4}, "primary_metric": "anls"})
+        ledger.insert_result(conn, None, {"model": "whisper", "benchmark": "librispeech",
+                                          "metrics": {"wer": 0.1}, "primary_metric": "wer"})
     scores = dashboard.benchmark_scores()
-    assert scores["categories"] == ["docvqa · anls", "humaneval · pass@1", "mbpp · pass@1"]
-    assert scores["groups"]["tiny"] == [None, 0.75, 0.25]  # the newer humaneval result wins
-    assert scores["groups"]["llava"] == [0.4, None, None]
-    assert scores["groups"]["Qwen/Qwen2.5-Coder-0.5B-Instruct"] == [None, 0.5, 0.5]
-    assert list(dashboard.benchmark_scores(max_models=1)["groups"]) == ["llava"]
+    assert scores["categories"] == ["docvqa · anls", "humaneval · pass@1", "librispeech · wer ↓",
+                                    "mbpp · pass@1"]
+    assert scores["groups"]["tiny"] == [None, 0.75, None, 0.25]  # the newer humaneval result wins
+    assert scores["groups"]["llava"] == [0.4, None, None, None]
+    assert scores["groups"]["whisper"] == [None, None, 0.1, None]
+    assert scores["groups"]["Qwen/Qwen2.5-Coder-0.5B-Instruct"] == [None, 0.5, None, 0.5]
+    assert list(dashboard.benchmark_scores(max_models=1)["groups"]) == ["whisper"]
 
 
 def test_empty_ledger(home, no_live_gpu):
