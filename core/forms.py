@@ -317,7 +317,11 @@ def _check_profile(executor: str, profile: str | None, errors: dict[str, list[st
     try:
         check(executor, profile)
     except Exception as exc:  # its message names the profile and what is wrong with it
-        errors.setdefault("profile", []).append(f"executor.profile: {exc}")
+        text = str(exc)
+        field = "executor" if text.startswith("executor.name") else "profile"
+        if not text.startswith("executor."):
+            text = f"executor.profile: {text}"
+        errors.setdefault(field, []).append(text)
 
 
 def _tiny_alias() -> str:
@@ -366,6 +370,13 @@ def check_text(text: str) -> tuple[Any, list[configs.ConfigIssue]]:
         if problem:
             issues.append(configs.ConfigIssue("model.name", f"model.name: {problem}",
                                               _line_of(text, ("model", "name"))))
+    if executor != "local":
+        found: dict[str, list[str]] = {}
+        _check_profile(executor, cfg.executor.profile, found)
+        for field, messages in found.items():
+            path = ("executor", "name" if field == "executor" else "profile")
+            line = _line_of(text, path) or _line_of(text, ("executor",))
+            issues += [configs.ConfigIssue(".".join(path), m, line) for m in messages]
     return (None if issues else cfg), issues
 
 

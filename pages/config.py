@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from core import config_store, configs, forms, jobs
+from core import config_store, configs, forms
 from core.paths import REPO_ROOT, configs_dir
 from core.theme import PALETTE
 
@@ -214,10 +214,7 @@ def _save_and_launch(cfg) -> None:
 def _launch(job_name: str) -> None:
     try:
         job_id = forms.launch_text(st.session_state["cfg_text"], job_name)
-    except configs.ConfigError as exc:
-        st.error(f"Nothing was queued: {exc}")
-        return
-    except jobs.JobError as exc:
+    except ValueError as exc:  # ConfigError, JobError, a profile error: one sentence each
         st.error(f"Nothing was queued: {exc}")
         return
     st.session_state["monitor_job"] = job_id

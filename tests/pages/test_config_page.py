@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import config_store, configs, jobs
@@ -192,3 +193,18 @@ def test_plain_text_editor_counts_text_typed_just_before_a_click(home):
     area = at.text_area[0]
     area.input(BAD).run()
     assert len(_errors(at)) == 2 and at.button(key="cfg_launch").disabled
+
+
+def test_cluster_executor_needs_a_usable_profile(home):
+    profiles = pytest.importorskip("core.runner.profiles")
+    text = GOOD + "executor:\n  name: ray\n  profile: lab\n"
+    at = _run(text)
+    [error] = _errors(at)
+    assert error.startswith("**line 8** · `executor.profile` — executor.profile: no cluster profile named 'lab'")
+    assert at.button(key="cfg_launch").disabled
+    profiles.add("lab", "ray", address="http://head:8265")
+    at = _run(text)
+    assert not _errors(at)
+    at.button(key="cfg_launch").click().run()
+    [job] = jobs.list_jobs()
+    assert (job["executor"], job["profile"]) == ("ray", "lab")

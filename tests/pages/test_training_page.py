@@ -275,3 +275,22 @@ def test_executor_without_profiles_says_how_to_add_one(home, profiles_module):
     at.button(key="train_sft_launch").click().run()
     assert "executor.profile: executor ray needs a profile" in [e.value for e in at.error]
     assert jobs.list_jobs() == []
+
+
+def test_real_profiles_module_when_present(home):
+    profiles = pytest.importorskip("core.runner.profiles")
+    at = _run()
+    at.selectbox(key="train_sft_executor").set_value("ray").run()
+    at.button(key="train_sft_launch").click().run()
+    assert any(e.startswith("executor.profile: the ray executor needs a cluster profile")
+               for e in _errors_near(at, "train_sft_executor") + [e.value for e in at.error])
+    assert jobs.list_jobs() == []
+    profiles.add("lab", "ray", address="http://head:8265")
+    at = _run()
+    at.selectbox(key="train_sft_executor").set_value("ray").run()
+    assert at.selectbox(key="train_sft_profile").value == "lab"
+    at.number_input(key="train_sft_max_steps").set_value(2).run()
+    at.button(key="train_sft_launch").click().run()
+    assert not at.error
+    [job] = jobs.list_jobs()
+    assert (job["executor"], job["profile"]) == ("ray", "lab")
