@@ -32,10 +32,12 @@ def metric_chart(series: list[dict], x_name: str = "step", y_name: str = "",
     also draws its min/max band so spikes stay visible.
     """
     opts = echarts_base()
-    xaxis = axis(x_name, "time" if time_axis else "value")
+    xaxis = {**axis(x_name, "time" if time_axis else "value"), "nameGap": 24}
     opts.update(xAxis=xaxis, yAxis=axis(y_name), series=[],
-                dataZoom=[{"type": "inside"}, {"type": "slider", "height": 18, "bottom": 8}])
-    opts["legend"]["data"] = [s["name"] for s in series]
+                dataZoom=[{"type": "inside"}, {"type": "slider", "height": 16, "bottom": 6}])
+    # legend on top, room at the bottom for the axis name and the zoom slider
+    opts["legend"].update(data=[s["name"] for s in series], top=0)
+    opts["grid"] = {**opts["grid"], "top": 40, "bottom": 72}
     for i, s in enumerate(series):
         colour = SERIES[i % len(SERIES)]
         xs = [x * 1000 for x in s["x"]] if time_axis else s["x"]
