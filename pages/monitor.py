@@ -19,7 +19,8 @@ if not choices:
     st.stop()
 
 ids = [c["id"] for c in choices]
-labels = {c["id"]: f"#{c['id']} · {c['name']} · {c['status']}" for c in choices}
+# No status in the labels: the picker sits outside the live fragment and would go stale.
+labels = {c["id"]: f"#{c['id']} · {c['name']} · {c['kind']}" for c in choices}
 wanted = st.session_state.pop("monitor_job", None) or st.query_params.get("job")
 try:
     wanted = int(wanted) if wanted is not None else None
@@ -29,7 +30,7 @@ if wanted is not None and wanted not in ids:
     try:
         job = jobs.get(wanted)
         ids.insert(0, wanted)
-        labels[wanted] = f"#{wanted} · {job['name']} · {job['status']}"
+        labels[wanted] = f"#{wanted} · {job['name']} · {job['kind']}"
     except jobs.JobError:
         st.warning(f"There is no job #{wanted}; showing the newest instead.")
         wanted = None
