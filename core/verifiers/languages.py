@@ -92,13 +92,15 @@ def _gcc(lang: str) -> Toolchain:
 
 
 def _rust() -> Toolchain:
-    rustc = _which("rustc")
-    if rustc is None:
+    found = shutil.which("rustc")
+    if found is None:
         return Toolchain("rust", None, "main.rs", None, None, missing="rustc is not on PATH")
+    rustc = os.path.realpath(found)
     roots: tuple[str, ...] = ()
-    # rustup installs a proxy that needs RUSTUP_HOME/HOME; call the toolchain's rustc directly.
+    # rustup installs a proxy (a link to rustup) that needs RUSTUP_HOME/HOME; ask it for the
+    # toolchain's sysroot and call that rustc directly.
     try:
-        sysroot = subprocess.run([rustc, "--print", "sysroot"], capture_output=True, text=True,
+        sysroot = subprocess.run([found, "--print", "sysroot"], capture_output=True, text=True,
                                  timeout=30, check=True).stdout.strip()
         real = os.path.join(sysroot, "bin", "rustc")
         if os.path.isfile(real):
