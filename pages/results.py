@@ -20,13 +20,10 @@ HOW_TO_GET_RUNS = (
     "`halo-forge train sft --config my-sft.yaml`; any job whose output prints `loss: …` lines "
     "shows up here too.")
 
-PERCENT_COLUMNS = ("Pass@1", "Pass@5", "Primary value")
-
-
 def _column_config(df) -> dict:
-    config = {c: st.column_config.NumberColumn(c, format="percent") for c in PERCENT_COLUMNS}
-    for c in results.metric_columns(df):
-        config.setdefault(c, st.column_config.NumberColumn(c, format="%.4f"))
+    # every score is a fraction (pass@k, accuracy, ANLS, WER): shown as a percentage
+    config = {c: st.column_config.NumberColumn(c, format="percent")
+              for c in [*results.metric_columns(df), "Primary value"]}
     config["Date"] = st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD HH:mm", timezone="UTC")
     config["Duration (s)"] = st.column_config.NumberColumn("Duration (s)", format="%.1f")
     config["ID"] = st.column_config.NumberColumn("ID", format="%d")
@@ -57,7 +54,11 @@ def _compare(selected) -> None:
 
     st.subheader(f"Comparison of {len(selected)} result{'s' if len(selected) != 1 else ''}")
     data = results.comparison(selected)
-    st.dataframe(data["table"], width="stretch", key="res_compare_table")
+    table = data["table"]
+    style = table.style.format("{:.1%}", subset=(data["categories"], table.columns), na_rep="–")
+    style = style.format("{:,.0f}", subset=(["Samples"], table.columns), na_rep="–")
+    style = style.format("{:,.1f}", subset=(["Duration (s)"], table.columns), na_rep="–")
+    st.dataframe(style, width="stretch", key="res_compare_table")
     if data["categories"]:
         st_echarts(_layout(grouped_bars(data["categories"], data["groups"], y_name="%")),
                    height="340px", key="res_compare_chart")

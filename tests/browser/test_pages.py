@@ -99,9 +99,21 @@ def test_every_page_opens_on_a_seeded_ledger(ui, page):
     monitor.get_by_role("heading", name="sft run 2").first.wait_for(timeout=30000)
     no_exception(monitor)
     monitor.close()
-    # Results: the comparison tab with its chart and config diff
+    # Results: tick two rows of the table (a canvas grid: click the checkbox column)
     page.goto(ui.url + "/results")
     wait_app(page)
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.wait_for(timeout=30000)
+    box = grid.bounding_box()
+    for row in (0, 3):
+        page.mouse.click(box["x"] + 16, box["y"] + 35 * (row + 1) + 17)
+        wait_app(page)
+    page.get_by_text("Comparison of 2 results").first.wait_for(timeout=30000)
+    page.get_by_role("button", name="Selection (2) as CSV").wait_for(timeout=30000)
+    page.wait_for_timeout(1500)
+    no_exception(page)
+    _tall_screenshot(page, "seeded-results-compare")
+    # the comparison tab with its chart and config diff
     page.get_by_role("tab", name="Training runs").click()
     page.get_by_text("Differences only").first.wait_for(timeout=30000)
     page.wait_for_timeout(1500)
