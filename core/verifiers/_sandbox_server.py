@@ -459,24 +459,37 @@ class Zygote:
             except InterruptedError:
                 continue
             for fd, _ in events:
-                if fd == self.ctrl.fileno():
-                    self.on_request()
-                elif fd in self.monitors:
-                    self.on_monitor_exit(fd)
-                elif fd in self.runs:
-                    self.on_run_data(self.runs[fd])
-                elif fd in self.workers:
-                    self.on_worker_data(self.workers[fd])
-                elif fd in self.by_pidfd:
-                    self.on_worker_exit(self.by_pidfd[fd])
-                elif fd in self.dying:
-                    self.on_program_exit(fd)
-            self.check_deadlines()
+                try:
+                    self.dispatch(fd)
+                except Exception:  # one bad run must not take the zygote (and all runs) down
+                    traceback.print_exc()
+                    run = self.runs.get(fd) or (self.dying.get(fd))
+                    if run is not None:
+                        self.finish(run, {"status": "error", "tests": [],
+                                          "message": "sandbox error (see zygote.log)"})
+            try:
+                self.check_deadlines()
+            except Exception:
+                traceback.print_exc()
         self.on_exit()
         os._exit(0)
 
     def on_exit(self) -> None:
         pass
+
+    def dispatch(self, fd: int) -> None:
+        if fd == self.ctrl.fileno() and self.accepting:
+            self.on_request()
+        elif fd in self.monitors:
+            self.on_monitor_exit(fd)
+        elif fd in self.runs:
+            self.on_run_data(self.runs[fd])
+        elif fd in self.workers:
+            self.on_worker_data(self.workers[fd])
+        elif fd in self.by_pidfd:
+            self.on_worker_exit(self.by_pidfd[fd])
+        elif fd in self.dying:
+            self.on_program_exit(fd)
 
     # -- requests
     def on_request(self) -> None:
@@ -1379,7 +1392,10 @@ def _kill_uids(uids: list[int]) -> None:
                     os.setresgid(0, 0, 0)
             finally:
                 os._exit(0)
-        os.waitpid(pid, 0)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:  # the zygote ignores SIGCHLD: the wait ends with ECHILD
+            pass
         _reap()
 
 
@@ -1413,22 +1429,24 @@ def _reap() -> int:
 
 
 def _proc_table() -> list[tuple[int, int, int]]:
-    """(pid, ppid, uid) of every visible process (few inside the sandbox's pid namespace)."""
+    """(pid, ppid, real uid) of every visible process (few inside the sandbox's pid
+    namespace). From /proc/PID/status: the owner of /proc/PID files is root for processes
+    that are not dumpable, which is every process that changed uid."""
     table = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            fd = os.open(f"/proc/{entry}/stat", os.O_RDONLY)
+            fd = os.open(f"/proc/{entry}/status", os.O_RDONLY)
             try:
-                uid = os.fstat(fd).st_uid
-                stat = os.read(fd, 1024)
+                status = os.read(fd, 4096)
             finally:
                 os.close(fd)
-        except OSError:
+            ppid = int(status.split(b"\nPPid:", 1)[1].split(None, 1)[0])
+            uid = int(status.split(b"\nUid:", 1)[1].split(None, 1)[0])
+        except (OSError, IndexError, ValueError):
             continue
-        fields = stat[stat.rfind(b")") + 2:].split()
-        table.append((int(entry), int(fields[1]), uid))
+        table.append((int(entry), ppid, uid))
     return table
 
 
