@@ -31,10 +31,10 @@ def _column_config(df) -> dict:
     return config
 
 
-def _layout(opts: dict, zoom_slider: bool = False) -> dict:
-    """Legend on top and room below the x axis for its name (and the zoom slider, if kept)."""
+def _layout(opts: dict) -> dict:
+    """Bar charts: the legend on top, like metric_chart's, so it never covers the labels."""
     opts["legend"] = {**opts.get("legend", {}), "top": 0, "left": "center"}
-    opts["grid"] = {**opts.get("grid", {}), "top": 40, "bottom": 72 if zoom_slider else 48}
+    opts["grid"] = {**opts.get("grid", {}), "top": 40}
     return opts
 
 
@@ -114,9 +114,8 @@ def training_comparison() -> None:
                                help="debiased exponential moving average; the raw curve stays faded")
     curves = results.curves([by_id[i] for i in picked], metric, x=x)
     if curves:
-        st_echarts(_layout(metric_chart(curves, y_name=metric, smoothing=smoothing,
-                                        x_name="step" if x == "step" else "seconds since start"),
-                           zoom_slider=True),
+        st_echarts(metric_chart(curves, y_name=metric, smoothing=smoothing,
+                                x_name="step" if x == "step" else "seconds since start"),
                    height="360px", key="res_curves")
     missing = [i for i in picked if i not in {c["job_id"] for c in curves}]
     if missing:

@@ -212,3 +212,16 @@ def test_no_token_set_means_open_on_loopback(home, monkeypatch):
     monkeypatch.setattr(hardware, "sample_gpus", lambda: [])
     at = _app()
     assert "Dashboard" in _titles(at)
+
+
+def test_a_deleted_run_drops_out_of_the_comparison(home):
+    from core import jobs
+
+    ids = seed()
+    at = _run()
+    assert ids["STOPPED"] in at.multiselect(key="res_runs").value
+    jobs.delete(ids["STOPPED"])
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="res_runs").value == [ids["FAILED"], ids["COMPLETED"]]
+    assert f"#{ids['STOPPED']}" not in " ".join(at.dataframe[-1].value.columns)
