@@ -103,6 +103,11 @@ class LiveCodeBenchVerifier(Verifier):
                 "public_only": "run only the public tests (default false)",
                 "compile_timeout_s": "limit for the compiler, seconds (default 60)"}
 
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        if self.options.get("language"):
+            languages.normalise(self.options["language"])  # unknown: ValueError now
+
     def tests(self, problem: dict) -> list[tuple[str, dict]]:
         require(problem, FIELDS, "LiveCodeBench")
         named = [(f"public {i + 1}", t) for i, t in

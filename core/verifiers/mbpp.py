@@ -14,7 +14,7 @@ from core.verifiers import codeutil, sandbox
 from core.verifiers.base import ProblemError, Verdict, Verifier, require
 
 
-def tested_function(test_list: list[str]) -> str | None:
+def function_under_test(test_list: list[str]) -> str | None:
     """The first called name in the tests that is not a builtin (the function under test)."""
     for test in test_list:
         try:
@@ -47,7 +47,7 @@ class MBPPVerifier(Verifier):
             tests += list(problem.get("challenge_test_list") or [])
         if not all(isinstance(t, str) for t in tests):
             raise ProblemError("MBPP test_list must be a list of strings")
-        func = tested_function(tests)
+        func = function_under_test(tests)
         program, _ = codeutil.extract_code(completion, "python", must_define=func)
         return codeutil.precompile({
             "kind": "pytests",
