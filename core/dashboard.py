@@ -183,47 +183,18 @@ def training_history(runs: int = 6, max_points: int = 300) -> list[dict]:
             "('loss', 'train_loss')) ORDER BY id DESC LIMIT :n"), {"n": int(runs)}).all()
         for job_id, name in rows:
             for metric in LOSS_NAMES:
-                s = _thinned(conn, job_id, metric, max_points)
+                s = _thinned(job_id, metric, max_points)
                 if s is not None:
                     out.append({**s, "name": f"#{job_id} {name}", "job_id": job_id})
                     break
     return out
 
 
-# For each target step (lo, lo+k, ..., and hi) the first logged step at or after it: one
-# index seek per point, so thinning costs the same for 1,000 or 1,000,000 rows, and gaps in
-# the logged steps (every 10th step, a resumed run) still give real points.
-_THIN_SQL = """
-WITH RECURSIVE target(s) AS (SELECT :lo UNION ALL SELECT s + :k FROM target WHERE s + :k <= :hi),
-picked(mid) AS (
-  SELECT (SELECT id FROM metric WHERE job_id = :j AND name = :n AND step >= target.s
-          ORDER BY step, id LIMIT 1) FROM target
-  UNION
-  SELECT (SELECT id FROM metric WHERE job_id = :j AND name = :n AND step = :hi
-          ORDER BY id DESC LIMIT 1))
-SELECT m.step, m.value FROM picked JOIN metric m ON m.id = picked.mid ORDER BY m.step, m.id
-"""
-
-
-def _thinned(conn, job_id: int, name: str, max_points: int) -> dict | None:
-    params = {"j": job_id, "n": name}
-    # Separate subqueries so each MIN/MAX is one index seek, and the count stops at
-    # max_points + 1 instead of counting a million rows.
-    lo, hi, n, no_step = conn.execute(text(
-        "SELECT (SELECT MIN(step) FROM metric WHERE job_id = :j AND name = :n), "
-        "(SELECT MAX(step) FROM metric WHERE job_id = :j AND name = :n), "
-        "(SELECT COUNT(*) FROM (SELECT 1 FROM metric WHERE job_id = :j AND name = :n LIMIT :cap)), "
-        "EXISTS (SELECT 1 FROM metric WHERE job_id = :j AND name = :n AND step IS NULL)"),
-        {**params, "cap": max_points + 1}).first()
-    if not n:
+def _thinned(job_id: int, name: str, max_points: int) -> dict | None:
+    s = monitor.series(job_id, name, max_points=max_points, x="step", thin=True)
+    if not s["count"]:
         return None
-    if n <= max_points or no_step:
-        # short, or some points have no step: the plain (or bucket-averaged) series
-        s = monitor.series(job_id, name, max_points=max_points, x="step")
-        return {"x": s["x"], "y": s["y"], "thinned": s["downsampled"]}
-    stride = max(1, -(-(hi - lo + 1) // max_points))
-    rows = conn.execute(text(_THIN_SQL), {**params, "lo": lo, "hi": hi, "k": stride}).all()
-    return {"x": [r[0] for r in rows], "y": [r[1] for r in rows], "thinned": True}
+    return {"x": s["x"], "y": s["y"], "thinned": s["downsampled"]}
 
 
 def lower_is_better(benchmark: str, metric: str) -> bool:

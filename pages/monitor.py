@@ -133,7 +133,9 @@ def _chart(job_id: int, names: list[str]) -> None:
         s = monitor.series(job_id, name, x=x)
         series.append({"name": name, **s})
     if series:
-        if any(s["downsampled"] for s in series):
+        if any(s.get("thinned") for s in series):
+            st.caption("Long series: real points at about every k-th step are drawn.")
+        elif any(s["downsampled"] for s in series):
             total = sum(s["count"] for s in series)
             st.caption(f"{total:,} points, averaged into buckets (band: min–max).")
         st_echarts(metric_chart(series, x_name=x, time_axis=(x == "time")), height="340px",
