@@ -80,7 +80,8 @@ def grouped_bars(categories: list[str], groups: dict[str, list[float | None]],
             "label": {"show": len(categories) * len(groups) <= 24, "position": "top",
                       "color": PALETTE["text"], "fontSize": 10}}
             for name, values in groups.items()])
-    opts["legend"]["data"] = list(groups)
+    opts["legend"].update(data=list(groups), top=0)  # on top: at the bottom it covers the labels
+    opts["grid"] = {**opts["grid"], "top": 44, "bottom": 64}
     return opts
 
 
