@@ -173,11 +173,14 @@ def sandbox_limits(verifier: Any) -> dict:
     opts = verifier.options
     return {"timeout_s": verifier.timeout_s, "output_cap": verifier.output_cap,
             "memory_mb": int(opts.get("memory_mb", 1024)), "nproc": int(opts.get("nproc", 32)),
-            "fsize_mb": int(opts.get("fsize_mb", 64))}
+            "fsize_mb": int(opts.get("fsize_mb", 64)),
+            "fresh_harness": bool(opts.get("fresh_harness", False))}
 
 
 SANDBOX_OPTIONS = {
     "memory_mb": "address-space (or data) limit per process, MiB (default 1024)",
     "nproc": "processes the program may have at once (default 32)",
     "fsize_mb": "largest file the program may write, MiB (default 64)",
+    "fresh_harness": "run the tests in a fresh harness process instead of a pooled one "
+                     "(for tests that did not come from a dataset; default false)",
 }

@@ -1,0 +1,209 @@
+"""Verifiers: pick a verifier and a problem (an example, a dataset record or your own tests),
+write a completion in the editor, run it in the sandbox, see the verdict.
+
+A thin view over core.verifiers (registry, custom, sandbox) and core.datasets. The page runs
+code, so it renders only for a session that passed the access check. State keys: `ver_*`.
+The editor's text lives in `ver_code` (streamlit-ace hands its text back only after Apply /
+Ctrl+Enter; tests set `ver_code` or use the plain text area).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from core import access
+
+access.require_access()  # before anything else: this page executes what you type
+
+from core.theme import PALETTE  # noqa: E402
+from core.verifiers import custom, languages, registry  # noqa: E402
+from core.verifiers.base import ProblemError  # noqa: E402
+
+CODE_VERIFIERS = ("humaneval", "mbpp", "livecodebench")
+SOURCES = ("Example", "Dataset", "Your own tests")
+ACE_MODES = {"python": "python", "c": "c_cpp", "cpp": "c_cpp", "rust": "rust", "go": "golang",
+             "javascript": "javascript"}
+STATUS_COLOURS = {"pass": PALETTE["success"], "fail": PALETTE["error"],
+                  "timeout": PALETTE["warning"], "error": PALETTE["error"],
+                  "compile_error": PALETTE["error"], "toolchain_missing": PALETTE["warning"]}
+ACE_THEME = "tomorrow_night"
+
+
+@st.cache_data(ttl=900, show_spinner="Loading problems…")
+def _dataset(verifier: str) -> list[dict]:
+    from core import datasets as ds
+
+    name = registry.default_dataset(verifier)
+    return ds.load_records(name, source="sample").records if name else []
+
+
+def _language(name: str) -> str:
+    if name != "livecodebench":
+        return "python" if name in CODE_VERIFIERS else "text"
+    labels = {lang: lang if languages.toolchain(lang).available else f"{lang} (not installed)"
+              for lang in languages.LANGUAGES}
+    return st.selectbox("Language", languages.LANGUAGES, key="ver_language",
+                        format_func=labels.get)
+
+
+def _example(name: str, lang: str) -> tuple[dict, str, str]:
+    examples = registry.example_problems(name)
+    i = st.selectbox("Example", range(len(examples)), key=f"ver_example_{name}",
+                     format_func=lambda k: examples[k]["title"])
+    ex = examples[i]
+    code = ex.get("completions", {}).get(lang, ex["completion"])
+    return ex["problem"], code, f"example {i}"
+
+
+def _record_label(name: str, record: dict, i: int) -> str:
+    for key in ("task_id", "question_title", "problem", "question"):
+        if record.get(key):
+            return f"{i}: {str(record[key])[:70]}"
+    return str(i)
+
+
+def _from_dataset(name: str) -> tuple[dict | None, str, str]:
+    try:
+        records = _dataset(name)
+    except Exception as exc:  # noqa: BLE001 - shown, nothing else depends on it
+        st.error(f"Could not load the {name} problems: {exc}")
+        return None, "", "dataset"
+    if not records:
+        st.info("This verifier has no dataset of its own: use an example or your own tests.")
+        return None, "", "dataset"
+    i = st.selectbox("Problem", range(len(records)), key=f"ver_record_{name}",
+                     format_func=lambda k: _record_label(name, records[k], k))
+    record = records[i]
+    starter = record.get("prompt", "") if name == "humaneval" else record.get("starter_code", "")
+    return record, starter or "", f"record {i}"
+
+
+def _own_tests(name: str) -> tuple[dict | None, str, str]:
+    fields = {}
+    for field, default in custom.template(name).items():
+        key = f"ver_c_{name}_{field}"
+        if field == "testtype":
+            fields[field] = st.radio("Test type", ("stdin", "functional"), key=key,
+                                     horizontal=True)
+        elif "\n" in default or field in ("prompt", "test", "test_list", "tests",
+                                            "test_setup_code"):
+            fields[field] = st.text_area(field, value=default, key=key, height=140)
+        else:
+            fields[field] = st.text_input(field, value=default, key=key)
+    try:
+        return custom.custom_problem(name, fields), custom.STARTER_CODE[name], "own tests"
+    except ProblemError as exc:
+        st.error(str(exc))
+        return None, custom.STARTER_CODE[name], "own tests"
+
+
+def _show_problem(name: str, problem: dict) -> None:
+    from core import datasets as ds
+
+    with st.expander("Problem", expanded=False):
+        try:
+            st.markdown(ds.to_prompt(registry.default_dataset(name) or name, problem))
+        except Exception:  # noqa: BLE001 - a custom record may not render as a prompt
+            st.json(problem, expanded=False)
+
+
+def _editor(starter: str, origin: str, lang: str) -> str:
+    """The completion text; a new problem (origin) starts from its starter text."""
+    if st.session_state.get("ver_origin") != origin:
+        st.session_state["ver_origin"] = origin
+        st.session_state["ver_code"] = starter
+        st.session_state["ver_ver"] = st.session_state.get("ver_ver", 0) + 1
+        st.session_state.pop("ver_verdict", None)  # it was about another problem
+    code, ver = st.session_state.get("ver_code", starter), st.session_state.get("ver_ver", 0)
+    plain = st.toggle("Plain text editor", key="ver_plain",
+                      help="A plain text area instead of the code editor.")
+    if plain:
+        new = st.text_area("Completion", value=code, key=f"ver_area_{ver}", height=360)
+    else:
+        from streamlit_ace import st_ace
+
+        new = st_ace(value=code, language=ACE_MODES.get(lang, "text"), theme=ACE_THEME,
+                     key=f"ver_ace_{ver}", min_lines=14, max_lines=40, font_size=13,
+                     tab_size=4, wrap=True)
+        st.caption("Press **Apply** (or Ctrl+Enter) in the editor, then **Run**.")
+    if new is not None and new != code:
+        st.session_state["ver_code"] = new
+        code = new
+    return code
+
+
+def _run(name: str, problem: dict, code: str, lang: str, own: bool) -> None:
+    options = {"timeout_s": float(st.session_state.get("ver_timeout", 10.0)),
+               "partial_credit": bool(st.session_state.get("ver_partial", False))}
+    if name == "livecodebench":
+        options["language"] = lang
+    if name in CODE_VERIFIERS and own:
+        options["fresh_harness"] = True  # your tests do not share a harness with others
+    with st.spinner("Running in the sandbox…"):
+        verdict = registry.get(name, **options).verify(problem, code)
+    st.session_state["ver_verdict"] = verdict.to_dict()
+    st.session_state["ver_verdict_of"] = name
+
+
+def _show_verdict() -> None:
+    v = st.session_state.get("ver_verdict")
+    if not v:
+        return
+    colour = STATUS_COLOURS.get(v["status"], PALETTE["muted"])
+    st.markdown(f"<div style='font-size:1.3rem;font-weight:600;color:{colour}'>"
+                f"{v['status'].upper().replace('_', ' ')}</div>", unsafe_allow_html=True)
+    passed = sum(t["passed"] for t in v["tests"])
+    a, b, c = st.columns(3)
+    a.metric("Reward", f"{v['reward']:.2f}")
+    b.metric("Tests passed", f"{passed}/{len(v['tests'])}")
+    c.metric("Duration", f"{v['duration_s']:.3f} s")
+    if v["message"]:
+        st.caption(v["message"])
+    if v["tests"]:
+        st.dataframe([{"test": t["name"], "result": "pass" if t["passed"] else t["status"] or "fail",
+                       "message": t["message"]} for t in v["tests"]],
+                     hide_index=True, width="stretch", key="ver_tests")
+    out, err = st.columns(2)
+    with out:
+        st.caption("stdout")
+        st.code(v["stdout"] or "(empty)", language="text")
+    with err:
+        st.caption("stderr")
+        st.code(v["stderr"] or "(empty)", language="text")
+    if st.session_state.get("ver_verdict_of") in CODE_VERIFIERS:
+        with st.expander("Sandbox protections on this machine"):
+            from core.verifiers import sandbox
+
+            report = sandbox.protections()
+            st.markdown(f"Mode: **{report['mode']}**")
+            for line in report["active"]:
+                st.markdown(f"- {line}")
+            for line in report["inactive"]:
+                st.markdown(f"- not active: {line}")
+
+
+def main() -> None:
+    st.title("Verifiers")
+    name = st.selectbox("Verifier", registry.names(), key="ver_name")
+    st.caption(registry.description(name))
+    lang = _language(name)
+    source = st.radio("Problem", SOURCES, key="ver_source", horizontal=True)
+    if source == "Example":
+        problem, starter, origin = _example(name, lang)
+    elif source == "Dataset":
+        problem, starter, origin = _from_dataset(name)
+    else:
+        problem, starter, origin = _own_tests(name)
+    if problem is not None:
+        _show_problem(name, problem)
+    left, right = st.columns(2)
+    left.number_input("Timeout (s)", min_value=0.5, max_value=120.0, value=10.0, step=0.5,
+                      key="ver_timeout")
+    right.checkbox("Partial credit", key="ver_partial",
+                   help="Reward = fraction of tests passed instead of all or nothing.")
+    code = _editor(starter, f"{name}|{lang}|{source}|{origin}", lang)
+    if st.button("Run", key="ver_run", type="primary", disabled=problem is None):
+        _run(name, problem, code, lang, own=source == SOURCES[2])
+    _show_verdict()
+
+
+main()
