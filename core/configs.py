@@ -131,6 +131,7 @@ class TrainingSection(_Section):
     output_dir: str | None = Field(None, description="Where checkpoints and the adapter go (empty = JOB_DIR/output).")
     resume_from: str | None = Field(None, description="Resume from a checkpoint directory, or 'latest' for the newest one in output_dir.")
     merge: bool = Field(False, description="Also save the model with the LoRA adapter merged in.")
+    assistant_only_loss: bool = Field(False, description="SFT: compute the loss on assistant replies only (needs a chat template TRL can mark; RAFT always trains on completions only).")
 
     @field_validator("max_steps")
     @classmethod
@@ -250,6 +251,7 @@ class VerifyConfig(_Job):
     kind: Literal["verify"] = Field("verify", description="Job kind.")
     verifier: str = Field(min_length=1, description="Verifier name (humaneval, mbpp, ...).")
     samples: str = Field(min_length=1, description="JSONL file of samples (task_id, completion, ...).")
+    dataset: str | None = Field(None, description="Problem set the task ids refer to (empty = the verifier's own dataset).")
     out: str | None = Field(None, description="Output JSONL of verdicts (empty = JOB_DIR/verdicts.jsonl).")
     workers: int | None = Field(None, ge=1, le=1024, description="Parallel sandboxes (empty = number of CPU cores).")
     partial_credit: bool = Field(False, description="Reward = fraction of tests passed instead of all-or-nothing.")

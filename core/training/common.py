@@ -128,6 +128,7 @@ def sft_args(training: Any, *, output_dir: Path, device: str, dtype: Any, max_le
         bf16=gpu and dtype == torch.bfloat16,
         fp16=gpu and dtype == torch.float16,
         max_length=max_length,
+        assistant_only_loss=bool(getattr(training, "assistant_only_loss", False)),
         report_to="none",
         disable_tqdm=True,
         dataloader_num_workers=0,
@@ -144,8 +145,9 @@ def sft_args(training: Any, *, output_dir: Path, device: str, dtype: Any, max_le
 class ProgressCallback(TrainerCallback):
     """Prints the contract lines; asks the trainer to save and stop when a stop is requested."""
 
-    def __init__(self, stop_fn: StopFn, *, step_offset: int = 0, total_override: int | None = None, prefix: str = ""):
+    def __init__(self, stop_fn: StopFn, *, step_offset: int = 0, total_override: int | None = None, prefix: str = "", save_on_stop: bool = True):
         self.stop_fn = stop_fn
+        self.save_on_stop = save_on_stop
         self.step_offset = step_offset
         self.total_override = total_override
         self.prefix = prefix
@@ -180,7 +182,7 @@ class ProgressCallback(TrainerCallback):
         if self.stop_fn():
             # Finish this step (done), save it, stop: the runner reports the checkpoint.
             self.stopped = True
-            control.should_save = True
+            control.should_save = self.save_on_stop
             control.should_training_stop = True
         return control
 
