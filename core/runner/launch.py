@@ -2,6 +2,7 @@
 
     child_command(spec, job_dir) -> list[str]     # used by `python -m core.runner JOB_DIR`
     python -m core.runner.launch node JOB_DIR     # one per node under srun (multi-node)
+    python -m core.runner.launch worker JOB_DIR   # what torchrun starts: one per rank
 
 LIGHT module (no torch import): the wrapper imports it before anything heavy.
 
@@ -15,6 +16,11 @@ LIGHT module (no torch import): the wrapper imports it before anything heavy.
   the allocation: MASTER_ADDR is the first host of `scontrol show hostnames
   $SLURM_JOB_NODELIST`, MASTER_PORT is derived from the Slurm job id (so two jobs sharing a
   node do not collide), `--nnodes $SLURM_NNODES --node_rank $SLURM_NODEID`.
+- torchrun starts its workers in sessions of their own, out of reach of a signal to the
+  job's process group; so each worker (`launch worker`) asks the kernel to SIGKILL it when
+  torchrun dies. A stop (SIGTERM to the group) reaches torchrun, which forwards it to the
+  workers and gives them at most 30 s (its own limit) to save; a forced stop (SIGKILL to the
+  group) kills torchrun and so the workers with it, instead of leaving them orphaned.
 - Other kinds (raft, benchmark, verify) are single-process programs: with N GPUs they run
   once and see all N devices. A command job runs as given (once per node under srun when
   it asks for several Slurm nodes).
@@ -45,6 +51,10 @@ def job_module(job_dir: Path) -> list[str]:
     return ["-m", "core.runner.job", str(job_dir)]
 
 
+def worker_module(job_dir: Path) -> list[str]:
+    return ["-m", "core.runner.launch", "worker", str(job_dir)]
+
+
 def child_command(spec: dict, job_dir: Path) -> list[str]:
     """The job wrapper's child for this spec. Never raises: a spec the machine cannot run
     becomes a command that prints why and exits 2 (so the job fails with that reason)."""
@@ -61,7 +71,7 @@ def child_command(spec: dict, job_dir: Path) -> list[str]:
                                str(job_dir)]
     if procs > 1:
         return [sys.executable, "-u", "-m", "torch.distributed.run", "--standalone",
-                "--nnodes", "1", "--nproc_per_node", str(procs)] + job_module(job_dir)
+                "--nnodes", "1", "--nproc_per_node", str(procs)] + worker_module(job_dir)
     return [sys.executable, "-u"] + job_module(job_dir)
 
 
@@ -106,14 +116,40 @@ def node_command(spec: dict, job_dir: Path, rdzv: dict) -> list[str]:
             "--nnodes", str(rdzv["nnodes"]), "--node_rank", str(rdzv["node_rank"]),
             "--nproc_per_node", str(procs),
             "--master_addr", rdzv["master_addr"], "--master_port", str(rdzv["master_port"]),
-            ] + job_module(Path(job_dir))
+            ] + worker_module(Path(job_dir))
+
+
+# ---- one rank under torchrun ------------------------------------------------------------
+
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent (torchrun) dies (Linux)."""
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(137)
+
+
+def worker(job_dir: Path) -> int:
+    die_with_parent()
+    from core.runner import job
+
+    return job.main([str(job_dir)])
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] != "node":
-        print("usage: python -m core.runner.launch node JOB_DIR", file=sys.stderr)
+    if len(argv) != 2 or argv[0] not in ("node", "worker"):
+        print("usage: python -m core.runner.launch node|worker JOB_DIR", file=sys.stderr)
         return 2
     job_dir = Path(argv[1]).resolve()
+    if argv[0] == "worker":
+        return worker(job_dir)
     spec = json.loads((job_dir / "job.json").read_text())
     rdzv = slurm_rendezvous(dict(os.environ))
     print(f"halo-forge: node {rdzv['node_rank']}/{rdzv['nnodes']} ({os.uname().nodename}), "
