@@ -225,6 +225,7 @@ def main(ctrl_fd: int) -> None:
     global CONFIG, HOST_PID
     ctrl = socket.socket(fileno=ctrl_fd)
     CONFIG = json.loads(ctrl.recv(1 << 20))
+    CONFIG["profile"] = bool(os.environ.get("HALO_SANDBOX_PROFILE"))
     report = {"mode": CONFIG["mode"], "active": [], "inactive": []}
     pidns = False
     try:
@@ -264,6 +265,7 @@ def main(ctrl_fd: int) -> None:
     import gc
     gc.collect()
     gc.freeze()
+    _base_environment()
     report["zygote_pid"] = HOST_PID
     report["zygote_ns_pid"] = os.getpid()
     ctrl.send(json.dumps({"ready": True, "report": report}).encode())
@@ -363,9 +365,9 @@ def _setup_basic(report: dict) -> None:
 
 
 def _serve(ctrl: socket.socket) -> None:
-    if os.environ.get("HALO_SANDBOX_PROFILE"):  # developer aid: where the zygote's time goes
+    if CONFIG.get("profile"):  # developer aid: where the zygote's time goes
         import cProfile
-        prof = cProfile.Profile()
+        prof = cProfile.Profile(time.process_time)  # CPU time, not waiting
         zygote = Zygote(ctrl)
         zygote.on_exit = lambda: prof.dump_stats("/run/halo-zygote.prof")
         prof.enable()
@@ -414,6 +416,7 @@ class PoolRun:
         self.u_pid = 0
         self.u_pidfd: int | None = None
         self.result: dict | None = None
+        self.cpu: int | None = None
 
 
 class Worker:
@@ -447,6 +450,8 @@ class Zygote:
         self.idle: list[Worker] = []
         self.waiting: list[PoolRun] = []
         self.dying: dict[int, PoolRun] = {}  # program pidfd -> run whose verdict is in
+        self.cpus = sorted(os.sched_getaffinity(0)) if CONFIG.get("pin", True) else []
+        self.cpu_turn = 0
 
     def loop(self) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # everything we fork: reaped by the kernel
@@ -504,6 +509,7 @@ class Zygote:
             self.poller.unregister(self.ctrl.fileno())
             return
         info = json.loads(msg)
+        _flush()
         if info.get("pool") and info.get("uids"):
             run = PoolRun(fds[0], fds, info)
             os.set_blocking(run.sock, False)
@@ -570,6 +576,7 @@ class Zygote:
 
     def start(self, run: PoolRun) -> None:
         spec = run.spec
+        run.cpu = self.next_cpu()
         _rmtree(run.workdir)
         os.mkdir(run.workdir, 0o700)
         os.chown(run.workdir, run.uids[0], run.uids[0])
@@ -577,12 +584,15 @@ class Zygote:
         u2t_r, u2t_w = os.pipe()
         t2u_r, t2u_w = os.pipe()
         null = os.open(os.devnull, os.O_RDWR)
+        limits, env = _limits_plan(spec, "run"), _env_plan(spec, run.workdir)
+        _flush()  # nothing buffered may reach the program's output
         pid = os.fork()
         if pid == 0:
             code = 127
             try:
                 _child_setup(spec, run.uids[0], run.workdir, null, run.outputs[0],
-                             run.outputs[1], {3: t2u_r, 4: u2t_w}, "run", True, run.workdir)
+                             run.outputs[1], {3: t2u_r, 4: u2t_w}, limits, True, run.workdir,
+                             env)
                 serve_program(spec, 3, 4)
             except BaseException:
                 try:
@@ -591,6 +601,11 @@ class Zygote:
                     pass
             os._exit(code)
         run.u_pid = pid
+        if run.cpu is not None:
+            try:  # from here: the child would pay for it in page faults
+                os.sched_setaffinity(pid, {run.cpu})
+            except OSError:
+                pass
         try:
             run.u_pidfd = os.pidfd_open(pid)
         except ProcessLookupError:
@@ -608,7 +623,7 @@ class Zygote:
     def assign(self, worker: Worker, run: PoolRun) -> None:
         worker.run, run.worker = run, worker
         budget = float(run.spec["timeout_s"])
-        header = json.dumps({"budget_s": budget}).encode()
+        header = json.dumps({"budget_s": budget, "cpu": run.cpu}).encode()
         run.deadline = time.monotonic() + budget + 5.0  # backstop if the harness hangs
         try:
             os.set_blocking(worker.sock, True)
@@ -625,6 +640,15 @@ class Zygote:
             run.job_fds = []
             if worker.sock in self.workers:
                 os.set_blocking(worker.sock, False)
+
+    def next_cpu(self) -> int | None:
+        """The program and its harness talk in many short round trips: on one CPU a round
+        trip is a plain context switch, across CPUs it is a wake-up interrupt (several
+        times dearer, in a VM much more). Runs take the CPUs in turn."""
+        if not self.cpus or len(self.cpus) < 2:
+            return None
+        self.cpu_turn = (self.cpu_turn + 1) % len(self.cpus)
+        return self.cpus[self.cpu_turn]
 
     def idle_worker(self) -> "Worker | None":
         if self.idle:
@@ -869,8 +893,17 @@ def _worker_main(sock_fd: int, uid: int) -> None:
         send_frame(sock_fd, result)
 
 
+def _pin(cpu: int | None, cpus: set[int] | None = None) -> None:
+    try:
+        os.sched_setaffinity(0, {cpu} if cpu is not None else (cpus or os.sched_getaffinity(1)))
+    except OSError:
+        pass
+
+
 def _worker_job(job: dict, fds: list[int]) -> dict:
     u2t_r, t2u_w = fds
+    if job.get("cpu") is not None:
+        _pin(job["cpu"])  # next to the program it talks to (see Zygote.next_cpu)
     spec = job["spec"]
     cpu0 = time.process_time()
     U_CPU[0] = None
@@ -912,7 +945,7 @@ def _monitor(run_fd: int, info: dict) -> None:
 
 def _monitor_run(run_fd: int, info: dict) -> None:
     prof = None
-    if os.environ.get("HALO_SANDBOX_PROFILE"):
+    if CONFIG.get("profile"):
         import cProfile
         prof = cProfile.Profile()
         prof.enable()
@@ -1046,15 +1079,17 @@ class Run:
               keep: dict[int, int] | None = None, uid_index: int = 0, limits: str = "run",
               dumpable: bool = True, cwd: str | None = None) -> int:
         """Fork a sandboxed child that calls target() (which must not return)."""
+        uid = self.uids[uid_index] if self.uids else None
+        limits_plan = _limits_plan(self.spec, limits)
+        env = _env_plan(self.spec, self.workdir)
         pid = os.fork()
         if pid:
             self.pids.append(pid)
             return pid
         code = 127
         try:
-            uid = self.uids[uid_index] if self.uids else None
             _child_setup(self.spec, uid, self.workdir, stdin, stdout, stderr, keep or {},
-                         limits, dumpable, cwd or self.workdir)
+                         limits_plan, dumpable, cwd or self.workdir, env)
             target()
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
@@ -1521,8 +1556,20 @@ def _sweep(uids: list[int]) -> None:
 
 # ----------------------------------------------------------------------------- child setup
 
+def _env_plan(spec: dict, workdir: str) -> list[tuple[str, str]]:
+    # The zygote's environment already holds only BASE_ENV (set at start): a few per-run
+    # values go on top (clearing and refilling it costs hundreds of page faults per fork).
+    env = {"HOME": workdir, "TMPDIR": workdir, "HALO_SANDBOX_RUN": spec.get("marker", "1")}
+    env.update({k: str(v).replace("{workdir}", workdir) for k, v in spec.get("env", {}).items()})
+    return list(env.items())
+
+
 def _child_setup(spec: dict, uid: int | None, workdir: str, stdin, stdout, stderr,
-                 keep: dict[int, int], limits: str, dumpable: bool, cwd: str) -> None:
+                 keep: dict[int, int], limits, dumpable: bool, cwd: str,
+                 env: list | None = None) -> None:
+    """In a fresh fork: new session, only the wanted fds, limits, the run's uid, no new
+    privileges, its directory and environment. `limits` and `env` are best planned before
+    the fork (_limits_plan, _env_plan)."""
     os.setsid()
     # Move every fd we keep above the range we are about to fill, then into place.
     wanted = {0: stdin, 1: stdout, 2: stderr, **keep}
@@ -1537,7 +1584,8 @@ def _child_setup(spec: dict, uid: int | None, workdir: str, stdin, stdout, stder
             os.closerange(low, fd)
         low = fd + 1
     os.closerange(low, MAX_FD)
-    _set_limits(spec, limits)
+    for which, value in (_limits_plan(spec, limits) if isinstance(limits, str) else limits):
+        resource.setrlimit(which, value)
     if uid is not None:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
@@ -1547,15 +1595,25 @@ def _child_setup(spec: dict, uid: int | None, workdir: str, stdin, stdout, stder
         prctl(PR_SET_DUMPABLE, 0)
     os.chdir(cwd)
     os.umask(0o077)
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir,
-           "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "USER": "sandbox", "LOGNAME": "sandbox",
-           "HALO_SANDBOX_RUN": spec.get("marker", "1")}
-    env.update({k: str(v).replace("{workdir}", workdir) for k, v in spec.get("env", {}).items()})
-    os.environ.clear()
-    os.environ.update(env)
+    for key, value in (env if env is not None else _env_plan(spec, workdir)):
+        os.environ[key] = value
 
 
-def _set_limits(spec: dict, kind: str) -> None:
+BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+            "USER": "sandbox", "LOGNAME": "sandbox", "HOME": "/", "TMPDIR": "/tmp"}
+
+
+def _base_environment() -> None:
+    """Called once in the zygote: nothing of the caller's environment reaches a program."""
+    for key in list(os.environ):
+        if key not in BASE_ENV:
+            del os.environ[key]
+    os.environ.update(BASE_ENV)
+
+
+def _limits_plan(spec: dict, kind: str) -> list[tuple[int, tuple[int, int]]]:
+    """The rlimits of a child, computed before the fork (every object the child creates
+    costs it copy-on-write page faults)."""
     mb = 1024 * 1024
     if kind == "compile":
         mem = int(spec.get("compile_memory_mb", 4096)) * mb
@@ -1567,17 +1625,19 @@ def _set_limits(spec: dict, kind: str) -> None:
         nproc = int(spec.get("nproc", 32))
     mem_limit = resource.RLIMIT_DATA if spec.get("memory_kind") == "data" and kind != "tests" \
         else resource.RLIMIT_AS
-    resource.setrlimit(mem_limit, (mem, mem))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     fsize = int(spec.get("fsize_mb", 64)) * mb
-    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
     if kind == "tests":
         nproc = 4
     if not CONFIG.get("uids"):
         nproc += _count_user_processes()  # shared uid: the limit counts all of its processes
-    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    return [(mem_limit, (mem, mem)), (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+            (resource.RLIMIT_FSIZE, (fsize, fsize)), (resource.RLIMIT_CORE, (0, 0)),
+            (resource.RLIMIT_NOFILE, (256, 256)), (resource.RLIMIT_NPROC, (nproc, nproc))]
+
+
+def _set_limits(spec: dict, kind: str) -> None:
+    for which, value in _limits_plan(spec, kind):
+        resource.setrlimit(which, value)
 
 
 def _count_user_processes() -> int:
@@ -1594,6 +1654,8 @@ def _count_user_processes() -> int:
 
 
 def _fresh_stdio() -> None:
+    """New sys.std* objects: only for the rare case the inherited ones hold buffered data
+    (making them costs ~200 page faults per fork, so the hot path reuses the zygote's)."""
     sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
                                  encoding="utf-8", errors="replace")
     sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
@@ -1602,6 +1664,13 @@ def _fresh_stdio() -> None:
                                   encoding="utf-8", errors="backslashreplace",
                                   line_buffering=True)
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+
+
+def _stdio() -> None:
+    """The zygote's sys.stdin/stdout/stderr sit on fds 0-2, which the child setup pointed at
+    the run's own files, and the zygote flushes them before every fork: reuse them."""
+    if sys.stdin is None or sys.stdout is None or sys.stderr is None:
+        _fresh_stdio()
 
 
 def _flush() -> None:
@@ -1616,7 +1685,7 @@ def _flush() -> None:
 
 def run_script(spec: dict) -> None:
     """A whole program reading stdin (stdio kind, Python). Runs as __main__."""
-    _fresh_stdio()
+    _stdio()
     sys.argv = ["main.py"]
     sys.path[:0] = [os.getcwd()]
     ns = {"__name__": "__main__", "__builtins__": builtins, "__file__": "main.py"}
@@ -1637,7 +1706,8 @@ def run_script(spec: dict) -> None:
 def serve_program(spec: dict, rfd: int, wfd: int) -> None:
     """U for the pytests kind: run the program, then answer T's calls on its objects."""
     c0 = time.process_time()
-    _fresh_stdio()
+    f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    _stdio()
     sys.argv = ["solution.py"]
     handles: list = []
 
@@ -1659,6 +1729,7 @@ def serve_program(spec: dict, rfd: int, wfd: int) -> None:
                          "message": f"{type(exc).__name__}: {exc}"})
         os._exit(1)
     c1 = time.process_time()
+    f1 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     try:
         exec(code, ns)
     except BaseException as exc:
@@ -1684,7 +1755,8 @@ def serve_program(spec: dict, rfd: int, wfd: int) -> None:
     hello = {"ok": True, "names": names}
     if debug:
         hello.update(cpu=round(time.process_time() * 1000, 2),
-                     phases=[round(c0 * 1000, 3), round(c1 * 1000, 3)])
+                     phases=[round(c0 * 1000, 3), round(c1 * 1000, 3),
+                             resource.getrusage(resource.RUSAGE_SELF).ru_minflt, f0, f1])
     send_frame(wfd, hello)
     chan = Channel(rfd, wfd)
     while True:
