@@ -15,55 +15,14 @@ import pytest
 from core import datasets
 from core.metrics import parse_line
 from core.training import raft, sft
+from core.training.toytask import FACTS, pretrain_config, pretrain_rows, problems, raft_config, write_jsonl
 from tests.training.conftest import read_jsonl
-
-# Toy problems in the HumanEval schema: each function returns a well-known count.
-FACTS = [
-    ("How many days are in a week?", 7),
-    ("How many legs does a spider have?", 8),
-    ("How many sides does a triangle have?", 3),
-    ("How many months are in a year?", 12),
-    ("How many hours are in a day?", 24),
-    ("How many minutes are in an hour?", 60),
-    ("How many sides does a hexagon have?", 6),
-    ("How many players are on a football team?", 11),
-]
-
-
-def toy_problem(i: int, question: str, n: int) -> dict:
-    return {
-        "task_id": f"toy/{i}",
-        "prompt": f'def answer():\n    """{question}"""\n',
-        "canonical_solution": f"    return {n}\n",
-        "test": f"def check(candidate):\n    assert candidate() == {n}\n",
-        "entry_point": "answer",
-    }
-
-
-def solution(n: int) -> str:
-    return f"```python\ndef answer():\n    return {n}\n```"
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
 
 
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("toy")
-    return write_jsonl(d / "problems.jsonl", [toy_problem(i, q, n) for i, (q, n) in enumerate(FACTS)])
-
-
-def raft_config(model: str, dataset: Path, **raft_fields) -> dict:
-    return {
-        "kind": "raft",
-        "model": {"name": model},
-        "data": {"dataset": str(dataset)},
-        "raft": {"verifier": "humaneval", "max_new_tokens": 32, "gen_batch_size": 64, **raft_fields},
-        "lora": {"r": 16, "alpha": 32, "dropout": 0.0},
-        "training": {"learning_rate": 3e-3, "lr_scheduler": "constant", "batch_size": 4, "epochs": 8},
-    }
+    return write_jsonl(d / "problems.jsonl", problems())
 
 
 def rate(path: Path) -> float:
@@ -71,29 +30,22 @@ def rate(path: Path) -> float:
     return sum(r["passed"] for r in rows) / len(rows)
 
 
-def eval_rate(model_dir: str, adapter: str | None, problems: list[dict], samples: int = 16) -> float:
+def eval_rate(model_dir: str, adapter: str | None, probs: list[dict], samples: int = 16) -> float:
     """Sample the same way RAFT does and score with the real verifier."""
     from core.models.loading import load_model_and_tokenizer
 
     loaded = load_model_and_tokenizer({"name": model_dir, "adapter": adapter})
-    prompt_set = raft.PromptSet("humaneval", problems, [datasets.to_prompt("humaneval", p) for p in problems], "humaneval")
+    prompt_set = raft.PromptSet("humaneval", probs, [datasets.to_prompt("humaneval", p) for p in probs], "humaneval")
     out, _, _ = raft.generate(loaded.model, loaded.tokenizer, prompt_set.prompts, samples_per_prompt=samples, temperature=0.7, max_new_tokens=32, batch_size=64, seed=123)
     raft.score(out, prompt_set, partial_credit=False)
     return sum(s.passed for s in out) / len(out)
 
 
 def test_raft_raises_the_verification_rate(tiny_model, toy, tmp_path, capsys):
-    problems = read_jsonl(toy)
+    probs = read_jsonl(toy)
     # 1. A short full fine-tune on correct solutions: the model learns the format and some
     #    of the answers, not all of them.
-    pre = [{"messages": [{"role": "user", "content": datasets.to_prompt("humaneval", p)}, {"role": "assistant", "content": solution(n)}]} for p, (_, n) in zip(problems, FACTS) for _ in range(4)]
-    pre_cfg = {
-        "kind": "sft",
-        "model": {"name": str(tiny_model)},
-        "data": {"dataset": str(write_jsonl(tmp_path / "pre.jsonl", pre))},
-        "lora": {"enabled": False},
-        "training": {"max_steps": 100, "batch_size": 8, "learning_rate": 2e-3, "assistant_only_loss": True, "logging_steps": 50, "save_steps": 1000},
-    }
+    pre_cfg = pretrain_config(str(tiny_model), write_jsonl(tmp_path / "pre.jsonl", pretrain_rows()), steps=100)
     assert sft.run(pre_cfg, tmp_path / "pre") == 0
     base = str(tmp_path / "pre" / "output" / "model")
     capsys.readouterr()
@@ -104,8 +56,8 @@ def test_raft_raises_the_verification_rate(tiny_model, toy, tmp_path, capsys):
     out = capsys.readouterr().out
 
     rates = [rate(job / "cycles" / f"cycle_{c}.jsonl") for c in (1, 2, 3)]
-    before = eval_rate(base, None, problems)
-    after = eval_rate(base, str(job / "output" / "adapter"), problems)
+    before = eval_rate(base, None, probs)
+    after = eval_rate(base, str(job / "output" / "adapter"), probs)
     print(f"per-cycle verification rates {rates}, held-out sampling before {before:.3f} after {after:.3f}")
     assert 0.05 < rates[0] < 0.9, rates  # it sometimes solves the task before RAFT
     assert rates[-1] > rates[0], rates
@@ -164,8 +116,8 @@ def test_batched_left_padded_generation_matches_one_at_a_time(tiny_model, toy):
     from core.models.loading import load_model_and_tokenizer
 
     loaded = load_model_and_tokenizer({"name": str(tiny_model)})
-    problems = read_jsonl(toy)
-    prompts = [datasets.to_prompt("humaneval", p) for p in problems[:3]] + ["Say hi."]  # very different lengths
+    probs = read_jsonl(toy)
+    prompts = [datasets.to_prompt("humaneval", p) for p in probs[:3]] + ["Say hi."]  # very different lengths
     kw = dict(samples_per_prompt=1, temperature=0.0, max_new_tokens=12, seed=0)
     batched, _, _ = raft.generate(loaded.model, loaded.tokenizer, prompts, batch_size=8, **kw)
     single, _, _ = raft.generate(loaded.model, loaded.tokenizer, prompts, batch_size=1, **kw)
