@@ -91,6 +91,7 @@ class _Seen:
     logs_at: float = 0.0
     log_cost: float = 0.0
     cancelled_at: float | None = None
+    stop_delivered: bool = False  # Ray accepted our stop (else poll() sends it again)
     unreachable_since: float | None = None
     final: bool = False
     warned_at: float = 0.0
@@ -102,6 +103,7 @@ class RayExecutor:
     poll_s = 0.5  # at most one status request per job per this many seconds
     logs_s = 0.5  # and one log request (longer when the log is big: see sync_logs)
     unreachable_s = 120.0  # a cluster silent this long has lost its jobs
+    backoff_s = 5.0  # after a failed call, no call for this long (a dead head costs little)
 
     def __init__(self, profile: str | None) -> None:
         profiles.check_usable("ray", profile)
@@ -109,6 +111,20 @@ class RayExecutor:
         self.api = RayJobsAPI(self.profile["address"])
         self.python = self.profile.get("python") or sys.executable
         self._seen: dict[str, _Seen] = {}
+        self._down_until = 0.0
+        self._down_error: RayError | None = None
+
+    def _api(self, method: str, *args):
+        """One call to the cluster; while it is down, fail at once instead of waiting on it."""
+        now = time.time()
+        if now < self._down_until and self._down_error is not None:
+            raise self._down_error
+        try:
+            return getattr(self.api, method)(*args)
+        except RayError as exc:
+            if exc.status is None:  # not an answer: the cluster is unreachable
+                self._down_until, self._down_error = now + self.backoff_s, exc
+            raise
 
     # ---- submit ---------------------------------------------------------------------------
 
@@ -156,8 +172,10 @@ class RayExecutor:
         if seen.last is not None and not seen.final and now - seen.polled_at < self.poll_s:
             return seen.last
         seen.polled_at = now
+        if seen.cancelled_at is not None and not seen.stop_delivered:
+            self._send_stop(sid, seen)
         try:
-            info = self.api.info(sid)
+            info = self._api("info", sid)
         except RayError as exc:
             result = self._not_answered(job, seen, exc, now)
         else:
@@ -231,7 +249,7 @@ class RayExecutor:
             return
         seen.logs_at = now
         try:
-            text = self.api.logs(sid)
+            text = self._api("logs", sid)
         except RayError:
             return  # poll() reports what matters (lost, unreachable)
         seen.log_cost = time.time() - now
@@ -253,11 +271,17 @@ class RayExecutor:
         seen = self._seen.setdefault(sid, _Seen())
         seen.cancelled_at = seen.cancelled_at or time.time()
         seen.polled_at = 0.0  # look again on the next pass
+        seen.stop_delivered = False
+        self._send_stop(sid, seen)
+
+    def _send_stop(self, sid: str, seen: _Seen) -> None:
         try:
-            self.api.stop(sid)
+            self._api("stop", sid)
         except RayError as exc:
-            if exc.status != 404:
-                raise
+            if exc.status != 404:  # unreachable or refused: poll() tries again
+                log.warning("stopping Ray job %s: %s (will retry)", sid, exc)
+                return
+        seen.stop_delivered = True
 
 
 def _rc(status: dict | None) -> tuple[int | None, str | None]:

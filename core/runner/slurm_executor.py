@@ -50,6 +50,7 @@ class _Seen:
     state: str | None = None
     reason: str | None = None
     cancelled_at: float | None = None
+    cancel_delivered: bool = False  # scancel succeeded (else poll() runs it again)
     ended_at: float | None = None  # when squeue first showed a final state
     gone_at: float | None = None  # when squeue first stopped listing it
     submitted_at: float = 0.0  # a queue listing older than this cannot know the job yet
@@ -144,6 +145,8 @@ class SlurmExecutor:
                 return Poll("lost", reason=f"the Slurm controller has not answered for "
                                            f"{silent:.0f} s ({self._error})")
             return self._last(seen)
+        if seen.cancelled_at is not None and not seen.cancel_delivered:
+            self.cancel(job)  # an earlier scancel failed (the controller was busy or down)
         if jid in queue:
             seen.state, seen.reason = queue[jid]
             seen.gone_at = None
@@ -258,14 +261,14 @@ class SlurmExecutor:
         seen.cancelled_at = seen.cancelled_at or time.time()
         self._queue_at = 0.0  # see the new state on the next pass
         if force:
-            self._scancel(["--signal=KILL", "--full", jid])
-            self._scancel([jid])
-            return
-        if seen.state in PENDING_STATES:
-            self._scancel([jid])
-            return
-        if not self._scancel(["--signal=TERM", "--full", jid]):
-            self._scancel([jid])  # e.g. it was still pending: nothing runs to save
+            killed = self._scancel(["--signal=KILL", "--full", jid])
+            seen.cancel_delivered = self._scancel([jid]) or killed
+        elif seen.state in PENDING_STATES:
+            seen.cancel_delivered = self._scancel([jid])
+        else:
+            # e.g. it was still pending after all: nothing runs to save, cancel it outright
+            seen.cancel_delivered = (self._scancel(["--signal=TERM", "--full", jid])
+                                     or self._scancel([jid]))
 
     def _scancel(self, args: list[str]) -> bool:
         try:

@@ -71,6 +71,18 @@ def describe(job: dict) -> str:
     return json.dumps({k: job.get(k) for k in keys}) + "\n--- output.log\n" + output(job)[-3000:]
 
 
+def require_launch_wiring() -> None:
+    """Several processes per job need the job wrapper to take its command from launch."""
+    import pytest
+
+    from core.runner import __main__ as wrapper
+    from core.runner import launch
+
+    if wrapper.child_command is not launch.child_command:
+        pytest.fail("core/runner/__main__.py must start jobs with core.runner.launch."
+                    "child_command (`from core.runner.launch import child_command`)")
+
+
 # ---- cases --------------------------------------------------------------------------------
 
 def command_job_completes(profile: str, tmp_path: Path, id_pattern: str) -> None:
@@ -106,6 +118,8 @@ def sft_job_completes(profile: str, tiny: Path, tmp_path: Path, gpus: int = 0,
                      "learning_rate": 1e-3},
         "executor": {"name": executor_of(profile), "profile": profile, "gpus": gpus},
     }
+    if gpus > 1:
+        require_launch_wiring()
     job_id = jobs.submit("sft", config)
     job = final(job_id, timeout=240)
     assert job["status"] == "COMPLETED", describe(job)
