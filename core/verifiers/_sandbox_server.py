@@ -404,6 +404,11 @@ class PoolRun:
 
     def __init__(self, sock: int, fds: list[int], info: dict) -> None:
         self.sock, self.fds, self.uids = sock, fds, info["uids"]
+        self.timeout_s = float(info.get("timeout_s", 10.0))
+        self.output_cap = int(info.get("output_cap", 8192))
+        self.ready = False  # both frames arrived: the program's part, then the whole spec
+        self.parts: list[bytes] = []
+        self.program_raw = b""
         self.frames = Frames()
         self.spec: dict | None = None
         self.worker: Worker | None = None
@@ -417,6 +422,7 @@ class PoolRun:
         self.u_pidfd: int | None = None
         self.result: dict | None = None
         self.cpu: int | None = None
+        self.program_gone = False
 
 
 class Worker:
@@ -452,6 +458,7 @@ class Zygote:
         self.dying: dict[int, PoolRun] = {}  # program pidfd -> run whose verdict is in
         self.cpus = sorted(os.sched_getaffinity(0)) if CONFIG.get("pin", True) else []
         self.cpu_turn = 0
+        self.forker = Forker()
 
     def loop(self) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # everything we fork: reaped by the kernel
@@ -553,15 +560,18 @@ class Zygote:
             return
         except OSError:
             data = b""
-        if run.spec is not None:  # only EOF is expected now: the caller gave up
+        if run.ready:  # only EOF is expected now: the caller gave up
             if not data:
                 self.poller.unregister(run.sock)
             return
         try:
             frames = run.frames.feed_raw(data) if data else None
-            if frames:
-                run.raw, run.spec = frames[0], json.loads(frames[0])
-        except (RpcBroken, ValueError):
+            run.parts.extend(frames or [])
+            if len(run.parts) >= 2:  # not decoded here: the forker and the worker read them
+                (run.program_raw, run.raw), run.ready = run.parts[:2], True
+            elif frames:
+                return  # the second frame is on its way
+        except RpcBroken:
             frames = None
         if not frames:
             if not data or frames is None:
@@ -575,7 +585,6 @@ class Zygote:
                               "message": f"sandbox error: {type(exc).__name__}: {exc}"})
 
     def start(self, run: PoolRun) -> None:
-        spec = run.spec
         run.cpu = self.next_cpu()
         _rmtree(run.workdir)
         os.mkdir(run.workdir, 0o700)
@@ -584,36 +593,19 @@ class Zygote:
         u2t_r, u2t_w = os.pipe()
         t2u_r, t2u_w = os.pipe()
         null = os.open(os.devnull, os.O_RDWR)
-        limits, env = _limits_plan(spec, "run"), _env_plan(spec, run.workdir)
-        _flush()  # nothing buffered may reach the program's output
-        pid = os.fork()
-        if pid == 0:
-            code = 127
-            try:
-                _child_setup(spec, run.uids[0], run.workdir, null, run.outputs[0],
-                             run.outputs[1], {3: t2u_r, 4: u2t_w}, limits, True, run.workdir,
-                             env)
-                serve_program(spec, 3, 4)
-            except BaseException:
-                try:
-                    os.write(2, traceback.format_exc().encode()[-4000:])
-                except OSError:
-                    pass
-            os._exit(code)
+        try:
+            pid = self.forker.spawn({"uid": run.uids[0], "workdir": run.workdir, "cpu": run.cpu},
+                                    run.program_raw, [null, *run.outputs, t2u_r, u2t_w])
+        finally:
+            for fd in (u2t_w, t2u_r, null):
+                os.close(fd)
+        run.job_fds = [u2t_r, t2u_w]
         run.u_pid = pid
-        if run.cpu is not None:
-            try:  # from here: the child would pay for it in page faults
-                os.sched_setaffinity(pid, {run.cpu})
-            except OSError:
-                pass
         try:
             run.u_pidfd = os.pidfd_open(pid)
         except ProcessLookupError:
             run.u_pidfd = None
-        for fd in (u2t_w, t2u_r, null):
-            os.close(fd)
-        run.job_fds = [u2t_r, t2u_w]
-        run.deadline = time.monotonic() + 2 * float(spec["timeout_s"]) + 60.0  # queue backstop
+        run.deadline = time.monotonic() + 2 * run.timeout_s + 60.0  # queue backstop
         worker = self.idle_worker()
         if worker is None:
             self.waiting.append(run)
@@ -622,7 +614,7 @@ class Zygote:
 
     def assign(self, worker: Worker, run: PoolRun) -> None:
         worker.run, run.worker = run, worker
-        budget = float(run.spec["timeout_s"])
+        budget = run.timeout_s
         header = json.dumps({"budget_s": budget, "cpu": run.cpu}).encode()
         run.deadline = time.monotonic() + budget + 5.0  # backstop if the harness hangs
         try:
@@ -725,6 +717,7 @@ class Zygote:
     def on_program_exit(self, pidfd: int) -> None:
         run = self.dying.pop(pidfd)
         self.poller.unregister(pidfd)
+        run.program_gone = True
         if run.sock in self.runs:
             self.finish(run, run.result or {"status": "error", "tests": []})
 
@@ -786,13 +779,13 @@ class Zygote:
         if not isinstance(result, dict):
             result = {"status": "error", "tests": [], "message": "malformed verdict"}
         if run.outputs is not None:
-            cap = int(run.spec.get("output_cap", 8192)) if run.spec else 8192
-            result["stdout"], result["stderr"] = (_read_output(fd, cap) for fd in run.outputs)
+            result["stdout"], result["stderr"] = (_read_output(fd, run.output_cap)
+                                                  for fd in run.outputs)
             for fd in run.outputs:
                 os.close(fd)
             run.outputs = None
         try:
-            _cleanup_uids(run.uids)
+            _cleanup_uids(run.uids, program_gone=run.program_gone)
         finally:
             result["duration_s"] = time.monotonic() - run.started
             try:
@@ -804,20 +797,20 @@ class Zygote:
                 os.close(fd)
 
     def next_timeout(self) -> int:
-        pending = [r.deadline for r in self.runs.values() if r.spec is not None]
+        pending = [r.deadline for r in self.runs.values() if r.ready]
         if not pending:
             return -1
         return max(0, int((min(pending) - time.monotonic()) * 1000) + 1)
 
     def check_deadlines(self) -> None:
         now = time.monotonic()
-        for run in [r for r in self.runs.values() if r.spec is not None and r.deadline <= now]:
+        for run in [r for r in self.runs.values() if r.ready and r.deadline <= now]:
             worker = run.worker
             if worker is not None:  # the harness did not stop at its own deadline
                 worker.run = None
                 self.retire(worker)
             self.finish(run, {"status": "timeout", "tests": [],
-                              "message": f"timed out after {run.spec['timeout_s']:g} s"})
+                              "message": f"timed out after {run.timeout_s:g} s"})
 
 
 def _output_files(workdir: str) -> tuple[int, int]:
@@ -837,6 +830,95 @@ def _read_output(fd: int, cap: int) -> str:
     return _text(data, cap)
 
 
+class Forker:
+    """Forks the programs. A quiet process of its own: every fork shares the parent's pages
+    copy-on-write with the child, and the busy zygote loop would then pay a page fault for
+    each page it touches while the child lives (hundreds per run)."""
+
+    def __init__(self) -> None:
+        self.sock: socket.socket | None = None
+        self.start()
+
+    def start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                ours.close()
+                _forker_main(theirs.detach())
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        theirs.close()
+        self.sock, self.pid = ours, pid
+
+    def spawn(self, meta: dict, raw: bytes, fds: list[int]) -> int:
+        for attempt in (1, 2):
+            try:
+                header = json.dumps(meta).encode()
+                socket.send_fds(self.sock, [struct.pack(">I", len(header)) + header], fds)
+                _write_all(self.sock.fileno(), struct.pack(">I", len(raw)) + raw)
+                (pid,) = struct.unpack(">i", _read_exact(self.sock.fileno(), 4))
+                if pid <= 0:
+                    raise OSError("the forker could not fork")
+                return pid
+            except (OSError, RpcBroken):
+                if attempt == 2:
+                    raise
+                self.sock.close()  # it died: a new one, then try again
+                self.start()
+        raise AssertionError("unreachable")
+
+
+def _forker_main(sock_fd: int) -> None:
+    if sock_fd != 3:
+        os.dup2(sock_fd, 3)
+        os.close(sock_fd)
+    os.closerange(4, MAX_FD)  # the zygote's sockets are none of our business
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the programs are reaped by the kernel
+    sock = socket.socket(fileno=3)
+    while True:
+        try:
+            header, fds, _flags, _addr = socket.recv_fds(sock, 4, 8)
+        except OSError:
+            return
+        if len(header) < 4:
+            return
+        (size,) = struct.unpack(">I", header)
+        meta = json.loads(_read_exact(3, size))
+        spec = recv_frame(3)
+        workdir = meta["workdir"]
+        limits, env = _limits_plan(spec, "run"), _env_plan(spec, workdir)
+        _flush()
+        try:
+            pid = os.fork()
+        except OSError:
+            pid = -1
+        if pid == 0:
+            code = 127
+            try:
+                _child_setup(spec, meta["uid"], workdir, fds[0], fds[1], fds[2],
+                             {3: fds[3], 4: fds[4]}, limits, True, workdir, env)
+                serve_program(spec, 3, 4)
+            except BaseException:
+                try:
+                    os.write(2, traceback.format_exc().encode()[-4000:])
+                except OSError:
+                    pass
+            os._exit(code)
+        if pid > 0 and meta.get("cpu") is not None:
+            try:  # from here: the child would pay for it in page faults
+                os.sched_setaffinity(pid, {meta["cpu"]})
+            except OSError:
+                pass
+        for fd in fds:
+            os.close(fd)
+        _write_all(3, struct.pack(">i", pid))
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -844,12 +926,15 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
-def _cleanup_uids(uids: list[int]) -> None:
+def _cleanup_uids(uids: list[int], program_gone: bool = False) -> None:
     """After a run: kill what is left of its uids, remove its workdir and what the uids left
-    in the private tmp dirs."""
+    in the private tmp dirs. `program_gone`: the program process has exited, so anything of
+    the run still alive was re-parented to us (subreaper): our children list is enough to
+    know whether the full look through /proc is needed."""
     if not uids:
         return  # same-uid mode: the monitor cleaned its own subtree
-    _kill_uids(uids)
+    if not (program_gone and _children_clear(uids)):
+        _kill_uids(uids)
     _rmtree(workdir_for(uids))
     _sweep(uids)
 
@@ -1461,6 +1546,25 @@ def _reap() -> int:
         if not pid:
             return n
         n += 1
+
+
+def _uid_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            return int(f.read().split(b"\nUid:", 1)[1].split(None, 1)[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _children_clear(uids: list[int]) -> bool:
+    """True when none of our direct children runs as one of `uids` (False if unknown)."""
+    me = os.getpid()
+    try:
+        with open(f"/proc/{me}/task/{me}/children", "rb") as f:
+            kids = f.read().split()
+    except OSError:
+        return False
+    return not any(_uid_of(int(pid)) in uids for pid in kids)
 
 
 def _proc_table() -> list[tuple[int, int, int]]:

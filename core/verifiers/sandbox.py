@@ -61,6 +61,11 @@ _BOOT = ("import importlib.util as u, sys\n"
          "m.main(int(sys.argv[1]))\n")
 
 
+# What the program's process needs of a spec (the rest is the test harness's).
+PROGRAM_KEYS = ("kind", "program", "module_name", "export", "debug", "marker", "timeout_s",
+                "memory_mb", "nproc", "fsize_mb", "memory_kind", "env", "output_cap")
+
+
 class SandboxError(RuntimeError):
     pass
 
@@ -114,6 +119,7 @@ class Sandbox:
                   "hide": _hide_dirs(), "expose": _expose_dirs(), "blank": _blank_dirs(),
                   "tmpfs_mb": int(os.environ.get("HALO_SANDBOX_TMPFS_MB", "1024")),
                   "harness_uids": [UID_BASE + 2 * UID_SLOTS + k for k in range(64)],
+                  "pin": os.environ.get("HALO_SANDBOX_PIN", "1") != "0",
                   "preload": list(PRELOAD)}
         parent.settimeout(60)
         try:
@@ -157,6 +163,8 @@ class Sandbox:
             # Python test suites run in a pooled harness worker unless the caller asks for a
             # fresh harness process (tests it did not take from a dataset).
             info["pool"] = spec.get("kind") == "pytests" and not spec.get("fresh_harness")
+            info["timeout_s"] = float(spec.get("timeout_s", 10.0))
+            info["output_cap"] = int(spec.get("output_cap", 8192))
         request = json.dumps(info).encode()
         if wait_s is None:
             wait_s = _wait_budget(spec)
@@ -175,6 +183,10 @@ class Sandbox:
                     socket.send_fds(self._ctrl, [request], fds)
             theirs.close()
             ours.settimeout(wait_s)
+            if info.get("pool"):
+                # The program's own part first (the process that forks it reads only that),
+                # then the whole spec for the test harness.
+                _send_frame(ours, {k: v for k, v in spec.items() if k in PROGRAM_KEYS})
             _send_frame(ours, spec)
             result = _recv_frame(ours)
             # EOF comes once the zygote has cleaned up after the run: nothing of it is left
