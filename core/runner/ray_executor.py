@@ -94,6 +94,7 @@ class _Seen:
     stop_delivered: bool = False  # Ray accepted our stop (else poll() sends it again)
     unreachable_since: float | None = None
     final: bool = False
+    ended_at: float | None = None  # when Ray first reported a final state
     warned_at: float = 0.0
     extra: dict = field(default_factory=dict)
 
@@ -104,6 +105,7 @@ class RayExecutor:
     logs_s = 0.5  # and one log request (longer when the log is big: see sync_logs)
     unreachable_s = 120.0  # a cluster silent this long has lost its jobs
     backoff_s = 5.0  # after a failed call, no call for this long (a dead head costs little)
+    status_lag_s = 10.0  # a shared filesystem may show exit_status.json a little late
 
     def __init__(self, profile: str | None) -> None:
         profiles.check_usable("ray", profile)
@@ -189,7 +191,7 @@ class RayExecutor:
         state = str(info.get("status", "")).upper()
         stopping = job.get("status") == "STOPPING" or seen.cancelled_at is not None
         if state == "PENDING":
-            if stopping:
+            if stopping and seen.stop_delivered:
                 # Ray keeps a stopped job PENDING until it gets resources, then stops it at
                 # once (the stop request waits in its supervisor actor): it never runs.
                 return Poll("exited", reason="stopped while still pending on Ray",
@@ -198,6 +200,7 @@ class RayExecutor:
         if state not in TERMINAL:
             return Poll("running", info={"engine_state": state})
         status = read_exit_status(Path(job["job_dir"]))
+        seen.ended_at = seen.ended_at or time.time()
         message = (info.get("message") or "").strip()
         if state == "STOPPED" and not stopping:
             return Poll("lost", *_rc(status),
@@ -210,6 +213,8 @@ class RayExecutor:
             code = info.get("driver_exit_code")
             return Poll("exited", code if code else 1, None,
                         f"Ray: {message or 'the entrypoint failed'}")
+        if time.time() - seen.ended_at < self.status_lag_s:
+            return Poll("running", info={"engine_state": state, "waiting": "exit status"})
         return Poll("lost", reason=f"Ray reports job {job['external_id']} SUCCEEDED but it left no "
                                    f"exit status in {job['job_dir']}: the cluster must share "
                                    f"that filesystem (see docs/CLUSTERS.md)")
