@@ -161,6 +161,22 @@ def test_overriding_builtins_does_not_pass(clean):
     assert not v.passed and v.status in ("fail", "error")
 
 
+def test_shadowing_builtins_the_tests_use_does_not_pass(clean):
+    from core.verifiers.mbpp import MBPPVerifier
+
+    problem = {"task_id": 1, "text": "square root", "test_setup_code": "",
+               "test_list": ["assert abs(root(16) - 4.0) < 1e-9", "assert round(root(2), 3) == 1.414",
+                             "assert len([root(1)]) == 1 and isinstance(root(9), float)"],
+               "challenge_test_list": []}
+    assert MBPPVerifier().verify(problem, "def root(x):\n    return x ** 0.5\n").passed
+    code = ("def abs(x):\n    return 0\n"
+            "def round(x, n=0):\n    return 1.414\n"
+            "def isinstance(*a):\n    return True\n"
+            "def root(x):\n    return 0.0\n")  # wrong, but every test passes if the shadows count
+    verdict = MBPPVerifier(partial_credit=True).verify(problem, code)
+    assert not verdict.passed and verdict.reward == 0.0
+
+
 def test_always_equal_objects_do_not_pass(clean):
     code = ("class AE:\n"
             "    def __eq__(self, other):\n        return True\n"
