@@ -166,12 +166,12 @@ def test_shadowing_builtins_the_tests_use_does_not_pass(clean):
 
     problem = {"task_id": 1, "text": "square root", "test_setup_code": "",
                "test_list": ["assert abs(root(16) - 4.0) < 1e-9", "assert round(root(2), 3) == 1.414",
-                             "assert len([root(1)]) == 1 and isinstance(root(9), float)"],
+                             "assert len(str(root(100))) == 4"],
                "challenge_test_list": []}
     assert MBPPVerifier().verify(problem, "def root(x):\n    return x ** 0.5\n").passed
     code = ("def abs(x):\n    return 0\n"
             "def round(x, n=0):\n    return 1.414\n"
-            "def isinstance(*a):\n    return True\n"
+            "def len(x):\n    return 4\n"
             "def root(x):\n    return 0.0\n")  # wrong, but every test passes if the shadows count
     verdict = MBPPVerifier(partial_credit=True).verify(problem, code)
     assert not verdict.passed and verdict.reward == 0.0
