@@ -259,20 +259,32 @@ class SlurmExecutor:
             return
         seen = self._seen.setdefault(jid, _Seen())
         seen.cancelled_at = seen.cancelled_at or time.time()
-        self._queue_at = 0.0  # see the new state on the next pass
         if force:
             killed = self._scancel(["--signal=KILL", "--full", jid])
             seen.cancel_delivered = self._scancel([jid]) or killed
-        elif seen.state in PENDING_STATES:
+        elif self._current_state(jid, seen) in PENDING_STATES | {None}:
+            # Never signal a pending job: scancel --signal then retries until it starts.
             seen.cancel_delivered = self._scancel([jid])
         else:
-            # e.g. it was still pending after all: nothing runs to save, cancel it outright
-            seen.cancel_delivered = (self._scancel(["--signal=TERM", "--full", jid])
+            # Running: SIGTERM to every step, the batch one too, so the job can save. If that
+            # does not go through (it just ended, or is between states), cancel outright.
+            seen.cancel_delivered = (self._scancel(["--signal=TERM", "--full", jid], timeout=10.0)
                                      or self._scancel([jid]))
+        self._queue_at = 0.0  # see the new state on the next pass
 
-    def _scancel(self, args: list[str]) -> bool:
+    def _current_state(self, jid: str, seen: _Seen) -> str | None:
+        """The job's state now (a fresh squeue unless this pass already asked)."""
+        if time.time() - self._queue_at > 0.5 or jid not in self._queue:
+            self._queue_at = 0.0
+            self._refresh_queue(time.time())
+        if jid in self._queue:
+            seen.state = self._queue[jid][0]
+            return seen.state
+        return None
+
+    def _scancel(self, args: list[str], timeout: float | None = None) -> bool:
         try:
-            self._run(["scancel"] + args, what="scancel")
+            self._run(["scancel"] + args, what="scancel", timeout=timeout)
             return True
         except SlurmError as exc:
             log.info("%s", exc)

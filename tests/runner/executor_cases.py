@@ -164,12 +164,21 @@ def restart_supervisor_midway(profile: str, tmp_path: Path, sup: SupervisorProce
     assert ledger.metrics_df(job_id, "loss")["step"].is_unique
 
 
-def cancel_while_pending(job_id: int, engine_pending) -> None:
-    """The job sits on the engine's queue; a stop shows STOPPING at once, then STOPPED."""
+def cancel_while_pending(job_id: int, engine_pending, restart: tuple | None = None) -> None:
+    """The job sits on the engine's queue; a stop shows STOPPING at once, then STOPPED.
+    With restart=(supervisor, home) the stop is asked while no supervisor runs, and a new
+    one, which has never seen the job's engine state, must carry it out."""
     wait_for(lambda: engine_pending(jobs.get(job_id)), 60, what="the engine to hold the job pending")
+    if restart:
+        restart[0].kill()
     assert jobs.request_stop(job_id) == "STOPPING"
     assert status(job_id) == "STOPPING"
-    job = final(job_id, timeout=60)
+    new = SupervisorProcess(restart[1]).start() if restart else None
+    try:
+        job = final(job_id, timeout=60)
+    finally:
+        if new:
+            new.stop()
     assert job["status"] == "STOPPED", describe(job)
     assert "Step 1/" not in output(job)  # it never ran
 

@@ -96,6 +96,14 @@ def test_cancel_while_pending_on_ray(profile, supervisor, tmp_path, ray_head):
 
 
 @engines.inside_netns
+def test_cancel_while_pending_and_no_supervisor_running(profile, supervisor, tmp_path, home,
+                                                        ray_head):
+    job_id = cases.submit_command(profile, cases.script(tmp_path, n=3, sleep=0.01), gpus=1)
+    state = _ray_state(ray_head)
+    cases.cancel_while_pending(job_id, lambda job: state(job) == "PENDING", (supervisor, home))
+
+
+@engines.inside_netns
 def test_a_restarted_ray_cluster_has_forgotten_the_job(profile, supervisor, tmp_path, ray_head):
     def forget(job):
         ray_head.stop()  # Ray keeps job history in memory only: a new head knows nothing

@@ -116,6 +116,21 @@ def test_cancel_while_pending_on_slurm(profile, supervisor, tmp_path, cluster):
 
 
 @engines.inside_netns
+def test_cancel_while_pending_and_no_supervisor_running(profile, supervisor, tmp_path, home,
+                                                        cluster):
+    # A new supervisor does not know the job is pending; signalling a pending job would
+    # leave scancel retrying until it starts: it must cancel it outright.
+    cluster.run(["scontrol", "update", "NodeName=localhost", "State=DRAIN", "Reason=halo-forge-test"])
+    try:
+        job_id = cases.submit_command(profile, cases.script(tmp_path, n=3, sleep=0.01))
+        cases.cancel_while_pending(job_id, lambda job: _squeue_state(cluster, job) == "PENDING",
+                                   (supervisor, home))
+        assert "did not answer" not in supervisor.read_log()  # no scancel left retrying
+    finally:
+        cluster.run(["scontrol", "update", "NodeName=localhost", "State=RESUME"])
+
+
+@engines.inside_netns
 def test_a_job_slurm_purged_ends_failed_with_that_reason(profile, supervisor, tmp_path, cluster):
     def forget(job):
         # The controller goes away, the job's processes die without a trace (a node crash),
