@@ -232,3 +232,53 @@ def test_a_ray_cluster_that_does_not_answer_fails_the_launch_with_its_address(ho
 @pytest.fixture
 def tiny_config():
     return {"model": {"name": "tiny"}, "data": {"dataset": "alpaca", "source": "sample"}}
+
+
+# ---- how engine states map onto job states (the real engines: test_ray.py, test_slurm.py) --
+
+def _write_status(job_dir, returncode, signal=None):
+    (job_dir / "exit_status.json").write_text(json.dumps({"returncode": returncode, "signal": signal}))
+
+
+def test_slurm_endings_that_are_not_a_clean_finish_fail_the_job(home, sbatch_on_path, tmp_path):
+    from core.runner.slurm_executor import SlurmExecutor, _Seen
+
+    profiles.add("hpc", "slurm")
+    ex = SlurmExecutor("hpc")
+    job = {"external_id": "12", "job_dir": str(tmp_path), "status": "RUNNING"}
+    poll = lambda state, **kw: ex._map({**job, **kw}, _Seen(state=state, reason="r"), 100.0)  # noqa: E731
+    assert poll("PENDING").state == "pending"
+    assert poll("RUNNING").state == "running"
+    _write_status(tmp_path, 0)  # the training loop saved and left 0 on Slurm's SIGTERM...
+    timeout = poll("TIMEOUT")
+    assert timeout.state == "lost" and "as TIMEOUT" in timeout.reason  # ...still not finished
+    cancelled = poll("CANCELLED")
+    assert cancelled.state == "lost" and "cancelled on Slurm outside halo-forge" in cancelled.reason
+    assert poll("CANCELLED", status="STOPPING").state == "exited"  # our own stop
+    assert (poll("COMPLETED").state, poll("COMPLETED").returncode) == ("exited", 0)
+    (tmp_path / "exit_status.json").unlink()
+    assert poll("COMPLETED").state == "running"  # a shared filesystem may lag behind
+    ex.status_lag_s = 0
+    lost = poll("COMPLETED")
+    assert lost.state == "lost" and "left no exit status" in lost.reason
+
+
+def test_ray_endings_map_onto_job_states(home, tmp_path):
+    from core.runner.ray_executor import RayExecutor, _Seen
+
+    profiles.add("lab", "ray", address="http://127.0.0.1:1")
+    ex = RayExecutor("lab")
+    job = {"external_id": "halo-forge-1-x", "job_dir": str(tmp_path), "status": "RUNNING"}
+    poll = lambda state, seen=None, **kw: ex._map({**job, **kw}, seen or _Seen(), {"status": state, **info})  # noqa: E731
+    info = {"message": "Job was intentionally stopped."}
+    outside = poll("STOPPED")
+    assert outside.state == "lost" and "stopped on the Ray cluster outside halo-forge" in outside.reason
+    assert poll("STOPPED", status="STOPPING").state == "exited"
+    # A stop asked of a PENDING job ends it once Ray took the request, not before.
+    assert poll("PENDING", status="STOPPING").state == "pending"
+    assert poll("PENDING", _Seen(cancelled_at=1.0, stop_delivered=True)).state == "exited"
+    info = {"message": "Job entrypoint command failed with exit code 127", "driver_exit_code": 127}
+    failed = poll("FAILED")
+    assert (failed.state, failed.returncode) == ("exited", 127) and "exit code 127" in failed.reason
+    _write_status(tmp_path, 3)
+    assert (poll("SUCCEEDED").state, poll("SUCCEEDED").returncode) == ("exited", 3)
