@@ -131,6 +131,7 @@ def run(config: dict, job_dir: Path, should_stop: StopFn | None = None) -> int:
         "details": _relative(samples_path, s.job_dir),
         "source": loaded.source,
         "timings": {k: round(v, 3) for k, v in outcome.timings.items()},
+        "generated_tokens": outcome.new_tokens,
     }
     _write_results(s, result)
     emit_metric(outcome.steps, **outcome.metrics)
@@ -233,6 +234,7 @@ class Outcome:
     done: int
     stopped: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    new_tokens: int = 0
 
 
 def _batches(seq: list, size: int) -> list[list]:
@@ -258,7 +260,7 @@ def run_code(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcom
     batches = _batches(jobs, s.batch_size)
     total = len(batches) + 1  # + the verification step
     outputs: dict[tuple[int, int], str] = {}
-    gen_s = 0.0
+    gen_s, tokens = 0.0, 0
     for step, batch in enumerate(batches, 1):
         if should_stop():
             return _code_partial(items, outputs, s, step - 1)
@@ -268,6 +270,7 @@ def run_code(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcom
         for key, text in zip(batch, texts):
             outputs[key] = text
         gen_s += time.monotonic() - t0
+        tokens += new_tokens
         _progress(step, total, new_tokens, time.monotonic() - t0)
     emit(f"verifying {len(jobs)} completions with the {s.bench.name} verifier")
     t0 = time.monotonic()
@@ -291,7 +294,8 @@ def run_code(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcom
     emit(f"Step {total}/{total} | verification rate: {rate:.4f}")
     emit(f"generation {gen_s:.2f} s, verification {verify_s:.2f} s")
     return Outcome({**table, "verification_rate": rate}, rows, total, len(items),
-                   timings={"generation_s": gen_s, "verification_s": verify_s})
+                   timings={"generation_s": gen_s, "verification_s": verify_s},
+                   new_tokens=tokens)
 
 
 def _code_partial(items, outputs, s: Settings, steps: int) -> Outcome:
@@ -381,6 +385,7 @@ def _run_scored(s: Settings, items: list[data.Item], should_stop: StopFn,
     batches = _batches(items, s.batch_size)
     rows: list[dict] = []
     gen_s = score_s = 0.0
+    tokens = 0
     for step, batch in enumerate(batches, 1):
         if should_stop():
             return Outcome({}, rows, step - 1, len(rows), stopped=True)
@@ -390,13 +395,14 @@ def _run_scored(s: Settings, items: list[data.Item], should_stop: StopFn,
         for it, text in zip(batch, texts):
             rows.append(_row(it, text, score(text, it)))
         gen_s, score_s = gen_s + t1 - t0, score_s + time.monotonic() - t1
+        tokens += new_tokens
         _progress(step, len(batches), new_tokens, t1 - t0)
     out: dict[str, float] = {}
     if aggregate:
         for name in s.bench.metrics:
             out[name] = metrics.aggregate(r["scores"][name] for r in rows)
     return Outcome(out, rows, len(batches), len(rows),
-                   timings={"generation_s": gen_s, "scoring_s": score_s})
+                   timings={"generation_s": gen_s, "scoring_s": score_s}, new_tokens=tokens)
 
 
 def _row(it: data.Item, output: str, scores: dict) -> dict:
