@@ -22,8 +22,15 @@ StopFn = Callable[[], bool]
 _CKPT = re.compile(r"^checkpoint-(\d+)$")
 
 
+def is_main_process() -> bool:
+    """Rank 0 under torchrun / accelerate (RANK unset = a single process)."""
+    return os.environ.get("RANK", "0") in ("", "0")
+
+
 def emit(line: str) -> None:
-    print(line, flush=True)
+    # Under torchrun every rank runs the job: one copy of each line is enough for the parser.
+    if is_main_process():
+        print(line, flush=True)
 
 
 def emit_metric(step: int, **values: Any) -> None:
