@@ -214,3 +214,18 @@ def test_job_resources():
     cmd = parse_config("kind: command\ncommand: echo hi\ngpus: 2\nenv: {DEBUG: 1}\n")
     assert cmd.command == ["echo", "hi"] and cmd.env == {"DEBUG": "1"}
     assert configs.job_resources(cmd)["gpus"] == 2
+
+
+def test_configs_module_stays_light():
+    """Pages and the supervisor validate configs: that must not pull in torch & co."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    code = (
+        "import sys; from core import configs; "
+        f"configs.parse_config({RAFT_EXAMPLE!r}); configs.template('sft'); configs.schema_fields('raft'); "
+        "bad = [m for m in ('torch', 'transformers', 'peft', 'trl', 'datasets') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=repo, check=True)

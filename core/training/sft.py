@@ -146,7 +146,7 @@ def run(config: dict | SFTConfig, job_dir: Path, *, should_stop: StopFn | None =
         summary.update(save_final(trainer, cfg, out_dir, tokenizer))
     if trainer.is_world_process_zero():
         write_json(job_dir / "summary.json", summary)
-        emit_metric(state.global_step, final_loss=summary["final_loss"], tokens_per_s=summary["tokens_per_s"], duration_s=summary["duration_s"])
+        emit_metric(state.global_step, final_loss=summary["final_loss"], train_tokens_per_s=summary["tokens_per_s"], duration_s=summary["duration_s"])
     return 0
 
 

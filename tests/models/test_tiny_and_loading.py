@@ -104,9 +104,10 @@ def test_load_model_and_tokenizer_with_adapter(tiny, tmp_path):
         loading.load_model_and_tokenizer({"name": str(tiny), "adapter": str(tmp_path)})
 
 
-def test_presets_module_is_light_and_lists_the_tiny_model():
+def test_presets_and_loading_modules_are_light_and_list_the_tiny_model():
     code = (
-        "import sys; import core.models.presets as p; "
+        "import sys; import core.models.presets as p; import core.models.loading as l; "
+        "assert 'tiny' in l.resolve_model.__doc__; "
         "assert p.model_presets()[0].name == 'tiny'; "
         "bad = [m for m in ('torch', 'transformers', 'peft', 'trl', 'datasets') if m in sys.modules]; "
         "assert not bad, bad"
