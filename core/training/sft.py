@@ -112,6 +112,10 @@ def run(config: dict | SFTConfig, job_dir: Path, *, should_stop: StopFn | None =
         callbacks=[progress],
     )
     drop_printer_callback(trainer)
+    if stop_fn():  # asked to stop while loading: nothing trained, nothing to save
+        emit("stop requested before training started")
+        write_json(job_dir / "summary.json", {"kind": "sft", "model": model_path, "steps": 0, "stopped": True})
+        return 0
     if resume:
         emit(f"resuming from checkpoint: {resume}")
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)

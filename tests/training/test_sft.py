@@ -29,11 +29,13 @@ training: {{epochs: 1, batch_size: 4, learning_rate: 5e-4, max_steps: 20}}
 
 
 def _stop_after(n_steps: int):
+    """A stop flag that turns on at the end of step n (the runner asks once before training
+    starts, then once at the end of every step)."""
     calls = {"n": 0}
 
     def should_stop() -> bool:
         calls["n"] += 1
-        return calls["n"] >= n_steps
+        return calls["n"] >= n_steps + 1
 
     return should_stop
 
@@ -90,6 +92,13 @@ def test_stop_saves_checkpoint_then_resume_continues(tiny_model, tmp_path, capsy
     summary = json.loads((tmp_path / "second" / "summary.json").read_text())
     assert summary["resumed_from"] == str(out_dir / "checkpoint-3") and summary["steps"] == 8
     assert (out_dir / "adapter" / "adapter_config.json").is_file()
+
+
+def test_stop_before_training_starts_trains_nothing(tiny_model, tmp_path, capsys):
+    assert sft.run(_config(tiny_model), tmp_path, should_stop=lambda: True) == 0
+    assert "stop requested before training started" in capsys.readouterr().out
+    assert json.loads((tmp_path / "summary.json").read_text())["steps"] == 0
+    assert not list((tmp_path / "output").glob("checkpoint-*"))
 
 
 def test_bad_config_exits_2_with_the_reason(tmp_path, capsys):
