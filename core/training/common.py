@@ -125,7 +125,9 @@ def sft_args(training: Any, *, output_dir: Path, device: str, dtype: Any, max_le
         weight_decay=training.weight_decay,
         max_grad_norm=training.max_grad_norm,
         logging_strategy="steps",
-        logging_steps=training.logging_steps,
+        # a run shorter than the logging interval would otherwise print no loss at all
+        logging_steps=min(training.logging_steps, training.max_steps) if training.max_steps > 0
+        else training.logging_steps,
         save_strategy="steps",
         save_steps=training.save_steps,
         save_total_limit=training.save_total_limit,
