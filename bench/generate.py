@@ -97,6 +97,8 @@ def main() -> int:
     ap.add_argument("--problems", type=int, default=20)
     ap.add_argument("--job-new-tokens", type=int, default=256)
     ap.add_argument("--repeats", type=int, default=3, help="best of N timings per batch size")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch threads (default: torch's choice); 1 is steadier on shared cores")
     args = ap.parse_args()
 
     import contextlib
@@ -105,6 +107,9 @@ def main() -> int:
     import torch
 
     from core.models.tiny import build_tiny_model
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = build_tiny_model(Path(tmp) / "tiny")
