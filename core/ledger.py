@@ -147,6 +147,7 @@ class Result(SQLModel, table=True):
     samples: int = 0
     duration_s: Optional[float] = None
     details_path: Optional[str] = None  # per-sample JSONL in the job dir
+    source: Optional[str] = None  # where the data came from: hub, sample (ours), package, file
     created_at: float = Field(default_factory=time.time)
 
 
@@ -413,12 +414,12 @@ def insert_result(conn: Connection, job_id: int | None, r: dict) -> int:
     primary = r.get("primary_metric")
     cur = conn.exec_driver_sql(
         "INSERT INTO result (job_id, model, benchmark, pass_at_1, pass_at_5, primary_metric, "
-        "primary_value, metrics, samples, duration_s, details_path, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "primary_value, metrics, samples, duration_s, details_path, source, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (job_id, str(r["model"]), str(r["benchmark"]), metrics.get("pass@1"),
          metrics.get("pass@5"), primary, metrics.get(primary) if primary else None,
          json.dumps(metrics), int(r.get("samples") or 0), r.get("duration_s"),
-         r.get("details"), r.get("created_at") or time.time()),
+         r.get("details"), r.get("source"), r.get("created_at") or time.time()),
     )
     return cur.lastrowid
 

@@ -19,7 +19,7 @@ from core import ledger, monitor
 # Columns the table always has, in this order; benchmark-specific metrics go between the
 # pass@k columns and "Primary metric".
 LEAD_COLUMNS = ["ID", "Job", "Model", "Benchmark", "Pass@1", "Pass@5"]
-TAIL_COLUMNS = ["Primary metric", "Primary value", "Samples", "Duration (s)", "Date"]
+TAIL_COLUMNS = ["Primary metric", "Primary value", "Samples", "Duration (s)", "Data", "Date"]
 FORMATS = ("csv", "json")
 TRAINING_KINDS = ("sft", "raft", "command")
 X_AXES = ("step", "time")
@@ -58,13 +58,14 @@ def table(models: Iterable[str] | None = None, benchmarks: Iterable[str] | None 
     df["Primary value"] = raw["primary_value"].astype(float)
     df["Samples"] = raw["samples"].astype(int)
     df["Duration (s)"] = raw["duration_s"].astype(float)
+    df["Data"] = raw["source"] if "source" in raw else None
     df["Date"] = raw["created_at"].dt.floor("s")
     return filter_table(df, models, benchmarks)
 
 
 _RESULT_COLUMNS = {"id", "job_id", "model", "benchmark", "pass_at_1", "pass_at_5",
                    "primary_metric", "primary_value", "metrics", "samples", "duration_s",
-                   "details_path", "created_at"}
+                   "details_path", "source", "created_at"}
 
 
 def filter_table(df, models: Iterable[str] | None = None, benchmarks: Iterable[str] | None = None):

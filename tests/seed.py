@@ -51,7 +51,7 @@ def seed(n_metrics: int = 50) -> dict[str, int]:
                     "model": model, "benchmark": benchmark,
                     "metrics": {"pass@1": p1, "pass@5": min(1.0, p1 + 0.2)},
                     "primary_metric": "pass@1", "samples": 20, "duration_s": 12.5,
-                    "details": "samples.jsonl"})
+                    "details": "samples.jsonl", "source": "sample"})
         conn.exec_driver_sql(
             "INSERT INTO gpu_sample (time, device, name, utilization, mem_used, mem_total, "
             "gtt_used, gtt_total, temperature, power, source) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
