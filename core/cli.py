@@ -304,7 +304,7 @@ def cmd_config(args) -> int:
     except configs.ConfigError as exc:
         for issue in exc.errors:
             where = f"line {issue.line}: " if issue.line else ""
-            print(f"{args.file}: {where}{issue.field}: {issue.message}", file=sys.stderr)
+            print(f"{args.file}: {where}{issue.message}", file=sys.stderr)
         return 2
     print(f"{args.file}: valid {cfg.kind} config")
     return 0
@@ -567,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
         if errors and not callable(errors):
             for issue in errors:
                 where = f"line {issue.line}: " if getattr(issue, "line", None) else ""
-                print(f"halo-forge: {where}{issue.field}: {issue.message}", file=sys.stderr)
+                print(f"halo-forge: {where}{issue.message}", file=sys.stderr)
         else:
             print(f"halo-forge: {exc}", file=sys.stderr)
         return 2

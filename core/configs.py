@@ -197,6 +197,20 @@ class BenchmarkSection(_Section):
     max_new_tokens: int = Field(512, ge=1, le=32_768, description="Maximum tokens generated per completion.")
     k: list[int] = Field(default_factory=lambda: [1, 5], min_length=1, description="pass@k values to report (only k <= samples are computed).")
 
+    @field_validator("name")
+    @classmethod
+    def _known_benchmark(cls, v: str) -> str:
+        import difflib
+
+        from core.benchmarks import catalogue  # light: names and metrics only
+
+        known = catalogue.names()
+        if v not in known:
+            near = difflib.get_close_matches(v, known, n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            raise ValueError(f"unknown benchmark '{v}'{hint}; known: {', '.join(known)}")
+        return v
+
     @field_validator("k")
     @classmethod
     def _positive_k(cls, v: list[int]) -> list[int]:
