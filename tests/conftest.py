@@ -15,6 +15,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Tests run torch beside a supervisor, a UI server and a browser on two cores: a second torch
+# thread only fights them for the CPU (measured 2-10x slower steps under contention).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.pop("HALO_FORGE_TOKEN", None)
 
 
