@@ -288,20 +288,33 @@ def _mem_total_kb() -> int:
 
 
 def kill_processes_mentioning(text: str, sig: int = signal.SIGKILL) -> int:
-    """Kill every process whose command line mentions text (a job dir): what a node crash
-    or an OOM kill of the whole job looks like to the supervisor."""
-    killed = 0
+    """Kill every process whose command line mentions text (a job dir), and all their
+    descendants: what a node crash or an OOM kill of the whole job looks like to the
+    supervisor."""
+    parents: dict[int, int] = {}
+    targets: set[int] = set()
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
+        pid = int(entry)
         try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
+        parents[pid] = int(stat[stat.rfind(")") + 2:].split()[1])
         if text in cmdline:
-            try:
-                os.kill(int(entry), sig)
-                killed += 1
-            except ProcessLookupError:
-                pass
+            targets.add(pid)
+    grew = True
+    while grew:  # add the children of everything selected so far
+        more = {pid for pid, ppid in parents.items() if ppid in targets} - targets
+        targets |= more
+        grew = bool(more)
+    killed = 0
+    for pid in targets:
+        try:
+            os.kill(pid, sig)
+            killed += 1
+        except ProcessLookupError:
+            pass
     return killed
