@@ -360,10 +360,11 @@ def transition(job_id: int, expected: Iterable[str], new: str, conn: Connection 
 
 
 def claim_next(free_gpu_slots: int) -> dict | None:
-    """Atomically move the best queued job that fits the free GPU slots to STARTING."""
+    """Atomically move the best queued job that fits the free GPU slots to STARTING (a job
+    for a cluster engine always fits: the engine schedules its GPUs)."""
     with writer() as conn:
         row = conn.exec_driver_sql(
-            "SELECT id FROM job WHERE status = ? AND gpus <= ? "
+            "SELECT id FROM job WHERE status = ? AND (gpus <= ? OR executor != 'local') "
             "ORDER BY priority DESC, queue_pos ASC, id ASC LIMIT 1",
             (QUEUED, max(free_gpu_slots, 0)),
         ).first()

@@ -16,12 +16,7 @@ import time
 from pathlib import Path
 
 from core.runner.exitstatus import write_exit_status
-
-
-def child_command(spec: dict, job_dir: Path) -> list[str]:
-    if spec["kind"] == "command":
-        return list(spec["command"])
-    return [sys.executable, "-u", "-m", "core.runner.job", str(job_dir)]
+from core.runner.launch import child_command  # one process, torchrun, or srun across nodes
 
 
 def main(argv: list[str]) -> int:

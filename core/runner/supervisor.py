@@ -157,7 +157,9 @@ class Supervisor:
             self._start(job)
 
     def _free_slots(self) -> int:
-        return self.slots - sum(tr.job["gpus"] for tr in self.tracked.values())
+        # Remote jobs use the cluster's GPUs, not this machine's.
+        return self.slots - sum(tr.job["gpus"] for tr in self.tracked.values()
+                                if tr.job["executor"] == "local")
 
     def _fail_oversized(self) -> None:
         for job in ledger.list_jobs((QUEUED,)):

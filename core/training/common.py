@@ -38,6 +38,20 @@ def emit_metric(step: int, **values: Any) -> None:
     emit(json.dumps({"metric": {"step": int(step), **clean}}, sort_keys=False))
 
 
+def any_rank(flag: bool) -> bool:
+    """Under torchrun every rank must stop after the same step (a rank that stops alone leaves
+    the others waiting in an all-reduce): any rank's stop request stops them all."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return flag
+    device = f"cuda:{torch.cuda.current_device()}" if dist.get_backend() == "nccl" else "cpu"
+    votes = torch.tensor([1 if flag else 0], device=device)
+    dist.all_reduce(votes, op=dist.ReduceOp.MAX)
+    return bool(votes.item())
+
+
 def default_stop_fn() -> StopFn:
     """core.runner.signals.stop_requested (the job wrapper installs the SIGTERM handler)."""
     try:
@@ -188,7 +202,7 @@ class ProgressCallback(TrainerCallback):
             emit(f"{self.prefix}Epoch {min(total, int(round(state.epoch or 0)) + 1)}/{total}")
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self.stop_fn():
+        if any_rank(self.stop_fn()):
             # Finish this step (done), save it, stop: the runner reports the checkpoint.
             self.stopped = True
             control.should_save = self.save_on_stop
