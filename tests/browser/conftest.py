@@ -121,3 +121,10 @@ def wait_app(page, timeout=30000):
 def no_exception(page):
     assert page.locator("[data-testid='stException']").count() == 0, \
         page.locator("[data-testid='stException']").first.inner_text()
+
+
+@pytest.fixture(scope="session")
+def tiny_text(tmp_path_factory):
+    from core.models.tiny import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-text"))
