@@ -344,6 +344,15 @@ def cmd_verify(args) -> int:
 
     if not Path(args.samples).is_file():
         _fail(f"samples file {args.samples} does not exist")
+    if args.queue:  # the same work as a job the supervisor runs and Monitor follows
+        config = {"verifier": args.verifier, "samples": str(Path(args.samples).resolve())}
+        if args.out:
+            config["out"] = str(Path(args.out).resolve())
+        if args.workers:
+            config["workers"] = args.workers
+        job_id = jobs.submit("verify", config, name=args.name, priority=args.priority)
+        print(job_id)
+        return _maybe_wait(job_id, args)
     out = args.out or str(Path(args.samples).with_suffix(".verdicts.jsonl"))
     summary = verify_file(args.verifier, args.samples, out, workers=args.workers)
     print(json.dumps(summary, indent=2))
@@ -510,6 +519,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--samples", required=True, help="JSONL with task_id and completion")
     s.add_argument("--out", help="JSONL of verdicts (default SAMPLES.verdicts.jsonl)")
     s.add_argument("--workers", type=int, default=None)
+    s.add_argument("--queue", action="store_true",
+                   help="queue it as a job for the supervisor instead of running it here")
+    add_wait(s)
     s.set_defaults(fn=cmd_verify)
 
     s = sub.add_parser("benchmark", help="benchmarks")

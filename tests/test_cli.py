@@ -91,3 +91,24 @@ def test_supervisor_start_stop_detached(home):
         stopped = cli("supervisor", "stop", check=True)
     assert str(pid) in stopped.stdout
     assert cli("supervisor", "status").returncode == 3
+
+
+def test_verify_here_and_as_a_queued_job(supervisor, tmp_path):
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(
+        '{"task_id": "HumanEval/0", "completion": "    return False\\n"}\n'
+        '{"task_id": "HumanEval/2", "completion": "    return number % 1.0\\n"}\n')
+    out = tmp_path / "verdicts.jsonl"
+    here = cli("verify", "--verifier", "humaneval", "--samples", str(samples), "--out", str(out),
+               check=True)
+    verdicts = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(v["task_id"], v["passed"]) for v in verdicts] == [("HumanEval/0", False),
+                                                              ("HumanEval/2", True)]
+    assert json.loads(here.stdout)["passed"] == 1
+    queued = cli("verify", "--verifier", "humaneval", "--samples", str(samples), "--queue",
+                 "--wait", "--out", str(tmp_path / "job-verdicts.jsonl"))
+    assert queued.returncode == 0, queued
+    job = jobs.get(int(queued.stdout.strip()))
+    assert job["kind"] == "verify" and job["gpus"] == 0
+    again = [json.loads(line) for line in (tmp_path / "job-verdicts.jsonl").read_text().splitlines()]
+    assert [v["passed"] for v in again] == [False, True]
