@@ -208,7 +208,7 @@ class BenchmarkSection(_Section):
         if v not in known:
             near = difflib.get_close_matches(v, known, n=1)
             hint = f" (did you mean '{near[0]}'?)" if near else ""
-            raise ValueError(f"unknown benchmark '{v}'{hint}; known: {', '.join(known)}")
+            raise ValueError(f"is not a known benchmark: '{v}'{hint}; known: {', '.join(known)}")
         return v
 
     @field_validator("k")

@@ -137,7 +137,7 @@ def test_a_model_that_answers_right_scores_one(tmp_path, capsys, monkeypatch, ti
 def test_unknown_benchmark_is_a_one_line_error(tmp_path, capsys):
     rc, out = _job(tmp_path, "tiny", "imagenet", capsys)
     assert rc == 2
-    assert "error: benchmark.name: unknown benchmark 'imagenet'" in out
+    assert "benchmark.name is not a known benchmark: 'imagenet'" in out
     assert not (tmp_path / "results.json").exists()
 
 
