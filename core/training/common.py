@@ -266,3 +266,38 @@ def quiet_libraries() -> None:
         datasets.logging.set_verbosity_error()
     except Exception:
         pass
+
+
+@dataclasses.dataclass
+class JobStart:
+    cfg: Any
+    stop_fn: StopFn
+    started: float
+    model_path: str
+    device: str
+    dtype: Any
+    out_dir: Path
+
+
+def start_job(config: Any, job_dir: Path, cls: type, kind: str,
+              should_stop: StopFn | None) -> JobStart | None:
+    """The opening every training job shares: quiet the libraries, validate the config (each
+    error printed; None when it is invalid), then pick the model, device, dtype and output dir."""
+    from core.configs import ConfigError, parse_config
+    from core.models.loading import pick_device, pick_dtype, resolve_model
+
+    quiet_libraries()
+    job_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        cfg = config if isinstance(config, cls) else parse_config(config, kind=kind)
+    except ConfigError as exc:
+        for issue in exc.errors:
+            emit(f"config error: {issue}")
+        return None
+    stop_fn = should_stop or default_stop_fn()
+    started = time.time()
+    model_path = resolve_model(cfg.model.name)
+    device = pick_device()
+    return JobStart(cfg, stop_fn, started, model_path, device, pick_dtype(device, cfg.model.dtype),
+                    output_dir_for(cfg.training.output_dir, job_dir))
+

@@ -17,19 +17,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.configs import ConfigError, SFTConfig, parse_config
+from core.configs import ConfigError, SFTConfig
 from core.training.common import (
     ProgressCallback,
     StopFn,
-    default_stop_fn,
     drop_printer_callback,
     emit,
     emit_metric,
     lora_config,
-    output_dir_for,
-    quiet_libraries,
     resolve_resume,
     sft_args,
+    start_job,
     write_json,
 )
 
@@ -65,27 +63,18 @@ def build_model(cfg: SFTConfig, model_path: str, dtype: Any):
 
 
 def run(config: dict | SFTConfig, job_dir: Path, *, should_stop: StopFn | None = None) -> int:
-    quiet_libraries()
-    job_dir = Path(job_dir)
-    job_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        cfg = config if isinstance(config, SFTConfig) else parse_config(config, kind="sft")
-    except ConfigError as exc:
-        for issue in exc.errors:
-            emit(f"config error: {issue}")
+    start = start_job(config, Path(job_dir), SFTConfig, "sft", should_stop)
+    if start is None:
         return 2
-    stop_fn = should_stop or default_stop_fn()
-    started = time.time()
+    cfg, stop_fn, started = start.cfg, start.stop_fn, start.started
+    model_path, device, dtype, out_dir = start.model_path, start.device, start.dtype, start.out_dir
+    job_dir = Path(job_dir)
 
     from datasets import Dataset
     from trl import SFTTrainer
 
-    from core.models.loading import dtype_name, load_tokenizer, pick_device, pick_dtype, resolve_model
+    from core.models.loading import dtype_name, load_tokenizer
 
-    model_path = resolve_model(cfg.model.name)
-    device = pick_device()
-    dtype = pick_dtype(device, cfg.model.dtype)
-    out_dir = output_dir_for(cfg.training.output_dir, job_dir)
     resume = resolve_resume(cfg.training.resume_from, out_dir)
     emit(f"model: {model_path} on {device} ({dtype_name(dtype)}), output: {out_dir}")
 
