@@ -167,8 +167,8 @@ def _make_engine(path: Path, immediate: bool) -> Engine:
     def _on_connect(dbapi_conn, _record):
         # Take transaction control away from pysqlite so that BEGIN is ours to issue.
         dbapi_conn.isolation_level = None
+        _use_wal(dbapi_conn)
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
@@ -179,6 +179,23 @@ def _make_engine(path: Path, immediate: bool) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return eng
+
+
+def _use_wal(con) -> None:
+    """Switch the file to WAL once. The mode is stored in the file, so later connections only
+    read it; switching needs a lock that SQLite does not wait for (no busy handler), so a
+    process opening a new ledger while another creates it retries for a while."""
+    deadline = time.monotonic() + 30
+    while True:
+        if con.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+            return
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _engine(immediate: bool, path: Path | None = None) -> Engine:
@@ -206,7 +223,7 @@ def _ensure_schema(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
-        con.execute("PRAGMA journal_mode=WAL")
+        _use_wal(con)
         con.execute("BEGIN IMMEDIATE")
         version = con.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:

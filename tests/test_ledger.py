@@ -131,3 +131,32 @@ def test_append_output_and_frames(home):
     assert events["id"].is_monotonic_increasing
     later = ledger.events_df(after_id=int(events["id"].iloc[0]))
     assert len(later) == len(events) - 1
+
+
+def _opener(home_dir, out, barrier):
+    import os
+
+    os.environ["HALO_FORGE_HOME"] = home_dir
+    from core import ledger as lg
+
+    barrier.wait(timeout=300)  # imports done: all open the new file at the same moment
+    try:
+        with lg.writer() as conn:
+            lg.insert_job(conn, kind="command", name="x", config="{}")
+        out.put("ok")
+    except Exception as exc:  # reported to the parent
+        out.put(repr(exc))
+
+
+def test_many_processes_opening_a_new_ledger_at_once(home):
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    barrier = ctx.Barrier(6)
+    procs = [ctx.Process(target=_opener, args=(str(home), out, barrier)) for _ in range(6)]
+    for p in procs:
+        p.start()
+    answers = [out.get(timeout=300) for _ in procs]
+    for p in procs:
+        p.join()
+    assert answers == ["ok"] * 6
+    assert len(ledger.list_jobs()) == 6

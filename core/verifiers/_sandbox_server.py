@@ -290,7 +290,10 @@ def _setup_isolated(report: dict) -> bool:
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     size = int(CONFIG.get("tmpfs_mb", 512))
     tmp_opts = f"size={size}m,nr_inodes=65536,mode=1777"
-    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmp_opts)
+    # A checkout or venv may itself live under /tmp (CI clones do): keep those in view.
+    _cover("/tmp", tmp_opts, [p for p in CONFIG.get("expose", []) if _under(p, "/tmp")],
+           stash_root=next((d for d in ("/dev/shm", "/run", "/var/tmp") if os.path.isdir(d)
+                            and not os.path.islink(d)), "/"))
     hidden = []
     for home in CONFIG.get("hide", []):
         if os.path.isdir(home):
@@ -323,17 +326,23 @@ def _under(path: str, root: str) -> bool:
 def _hide_dir(home: str, expose: list[str]) -> None:
     """Cover `home` with an empty tmpfs, then bind the toolchain directories that live
     under it (the Python prefix, a rustup sysroot) back in at the same paths."""
+    _cover(home, "size=1m,mode=755", expose, stash_root="/tmp")
+
+
+def _cover(target: str, opts: str, expose: list[str], stash_root: str) -> None:
+    """Mount a fresh tmpfs on `target`, keeping the directories in `expose` (under it) at
+    their paths: each is bind-stashed under `stash_root` (outside `target`) and moved back."""
     stash = []
     paths = sorted(set(expose))
     paths = [p for p in paths if not any(q != p and _under(p, q) for q in paths)]
     for i, path in enumerate(paths):
-        if path == home or not os.path.isdir(path):
+        if path == target or not os.path.isdir(path):
             continue
-        spot = f"/tmp/.halo-stash-{i}"
+        spot = os.path.join(stash_root, f".halo-stash-{os.getpid()}-{i}")
         os.mkdir(spot, 0o700)
         mount(path, spot, None, MS_BIND | MS_REC)
         stash.append((spot, path))
-    mount("tmpfs", home, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, opts)
     for spot, path in stash:
         os.makedirs(path, mode=0o755, exist_ok=True)
         mount(spot, path, None, MS_MOVE)
