@@ -301,3 +301,25 @@ def start_job(config: Any, job_dir: Path, cls: type, kind: str,
     return JobStart(cfg, stop_fn, started, model_path, device, pick_dtype(device, cfg.model.dtype),
                     output_dir_for(cfg.training.output_dir, job_dir))
 
+
+def main_for(kind: str, run: Callable[..., int], argv: list[str]) -> int:
+    """`python -m core.training.<kind> CONFIG.yaml JOB_DIR [section.key=value ...]`: run a
+    training job by hand, outside the supervisor."""
+    import sys
+
+    from core.configs import ConfigError, load_config_file
+    from core.runner.signals import install_stop_handler
+
+    if len(argv) < 2:
+        print(f"usage: python -m core.training.{kind} CONFIG.yaml JOB_DIR [section.key=value ...]",
+              file=sys.stderr)
+        return 2
+    try:
+        cfg = load_config_file(argv[0], overrides=argv[2:], kind=kind)
+    except ConfigError as exc:
+        for issue in exc.errors:
+            print(f"config error: {issue}", file=sys.stderr)
+        return 2
+    install_stop_handler()
+    return run(cfg, Path(argv[1]))
+

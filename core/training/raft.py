@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.configs import ConfigError, RAFTConfig, dataset_verifier
+from core.configs import RAFTConfig, dataset_verifier
 from core.training.common import (
     ProgressCallback,
     StopFn,
@@ -38,6 +38,7 @@ from core.training.common import (
     emit,
     emit_metric,
     lora_config,
+    main_for,
     sft_args,
     start_job,
     write_json,
@@ -485,20 +486,7 @@ def _prune_full_models(cfg: RAFTConfig, out_dir: Path, cycle: int) -> None:
 
 def main(argv: list[str]) -> int:
     """python -m core.training.raft CONFIG.yaml JOB_DIR [key=value ...]"""
-    if len(argv) < 2:
-        print("usage: python -m core.training.raft CONFIG.yaml JOB_DIR [section.key=value ...]", file=sys.stderr)
-        return 2
-    from core.configs import load_config_file
-    from core.runner.signals import install_stop_handler
-
-    try:
-        cfg = load_config_file(argv[0], overrides=argv[2:], kind="raft")
-    except ConfigError as exc:
-        for issue in exc.errors:
-            print(f"config error: {issue}", file=sys.stderr)
-        return 2
-    install_stop_handler()
-    return run(cfg, Path(argv[1]))
+    return main_for("raft", run, argv)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.configs import ConfigError, SFTConfig
+from core.configs import SFTConfig
 from core.training.common import (
     ProgressCallback,
     StopFn,
@@ -26,6 +26,7 @@ from core.training.common import (
     emit_metric,
     lora_config,
     resolve_resume,
+    main_for,
     sft_args,
     start_job,
     write_json,
@@ -167,20 +168,7 @@ def save_final(trainer, cfg: SFTConfig, out_dir: Path, tokenizer) -> dict[str, s
 
 def main(argv: list[str]) -> int:
     """python -m core.training.sft CONFIG.yaml JOB_DIR [key=value ...]"""
-    if len(argv) < 2:
-        print("usage: python -m core.training.sft CONFIG.yaml JOB_DIR [section.key=value ...]", file=sys.stderr)
-        return 2
-    from core.configs import load_config_file
-    from core.runner.signals import install_stop_handler
-
-    try:
-        cfg = load_config_file(argv[0], overrides=argv[2:], kind="sft")
-    except ConfigError as exc:
-        for issue in exc.errors:
-            print(f"config error: {issue}", file=sys.stderr)
-        return 2
-    install_stop_handler()
-    return run(cfg, Path(argv[1]))
+    return main_for("sft", run, argv)
 
 
 if __name__ == "__main__":
