@@ -140,6 +140,10 @@ class Supervisor:
                 tr.executor.sync_logs(tr.job)
                 tr.tailer.drain()
                 result = tr.executor.poll(tr.job)
+                if result.state == "running" and tr.job["status"] == STARTING:
+                    if ledger.transition(job_id, (STARTING,), RUNNING,
+                                         payload={"executor": tr.job["executor"]}):
+                        tr.job = ledger.get_job(job_id) or tr.job
                 if result.state in ("exited", "lost"):
                     tr.executor.sync_logs(tr.job)
                     tr.tailer.drain(final=True)
@@ -180,16 +184,17 @@ class Supervisor:
             ledger.transition(job["id"], (STARTING, STOPPING), FAILED,
                               error=f"could not launch: {exc}")
             return
-        ok = ledger.transition(job["id"], (STARTING,), RUNNING, external_id=launch.external_id,
-                               pid=launch.pid, pid_start=launch.pid_start, env=json.dumps(env),
-                               payload={"executor": job["executor"]})
-        fresh = ledger.get_job(job["id"])
-        if not ok and fresh and fresh["status"] == STOPPING:  # stopped while starting
-            with ledger.writer() as conn:
-                ledger.update_job(conn, job["id"], external_id=launch.external_id, pid=launch.pid,
-                                  pid_start=launch.pid_start, env=json.dumps(env))
-            fresh = ledger.get_job(job["id"])
-        self._track(fresh)
+        fields = dict(external_id=launch.external_id, pid=launch.pid,
+                      pid_start=launch.pid_start, env=json.dumps(env))
+        # A local process runs from here on; a cluster job may wait in the engine's queue, so
+        # it stays STARTING until the engine first reports it running (see _follow).
+        if not (job["executor"] == "local" and ledger.transition(
+                job["id"], (STARTING,), RUNNING, payload={"executor": "local"}, **fields)):
+            with ledger.writer() as conn:  # remote, or stopped while starting
+                ledger.update_job(conn, job["id"], **fields)
+                ledger.add_event(conn, "JOB_SUBMITTED", job["id"],
+                                 {"executor": job["executor"], "external_id": launch.external_id})
+        self._track(ledger.get_job(job["id"]))
 
     def _environment(self, job: dict) -> dict[str, str]:
         """Variables given to the job on top of ours; recorded on the job row."""

@@ -169,6 +169,8 @@ def cancel_while_pending(job_id: int, engine_pending, restart: tuple | None = No
     With restart=(supervisor, home) the stop is asked while no supervisor runs, and a new
     one, which has never seen the job's engine state, must carry it out."""
     wait_for(lambda: engine_pending(jobs.get(job_id)), 60, what="the engine to hold the job pending")
+    # queued on the engine is not running yet
+    assert status(job_id) == "STARTING" and jobs.get(job_id)["started_at"] is None
     if restart:
         restart[0].kill()
     assert jobs.request_stop(job_id) == "STOPPING"
