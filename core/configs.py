@@ -180,6 +180,14 @@ class _ExecutorBase(_Section):
     nodes: int = Field(1, ge=1, le=1024, description="Machines to run on (Slurm multi-node).")
 
 
+    @model_validator(mode="after")
+    def _nodes_need_slurm(self) -> "_ExecutorBase":
+        if self.nodes > 1 and self.name != "slurm":
+            raise ValueError(f"asks for nodes: {self.nodes}, but only the slurm executor runs a job on "
+                             f"several nodes (executor.name is '{self.name}')")
+        return self
+
+
 class ExecutorSection(_ExecutorBase):
     gpus: int = Field(1, ge=0, le=64, description="GPUs per node; more than 1 runs several training processes.")
 

@@ -229,3 +229,14 @@ def test_configs_module_stays_light():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], cwd=repo, check=True)
+
+
+def test_several_nodes_need_the_slurm_executor():
+    text = "kind: sft\nmodel: {name: x}\ndata: {dataset: alpaca}\nexecutor: {name: ray, nodes: 2}\n"
+    with pytest.raises(configs.ConfigError) as exc:
+        configs.parse_config(text)
+    issue = exc.value.errors[0]
+    assert "only the slurm executor runs a job on several nodes" in issue.message
+    assert issue.line == 4
+    ok = configs.parse_config(text.replace("ray", "slurm"))
+    assert ok.executor.nodes == 2
