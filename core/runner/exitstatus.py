@@ -30,3 +30,17 @@ def read_exit_status(job_dir: Path) -> dict | None:
         return json.loads((Path(job_dir) / FILENAME).read_text())
     except (OSError, ValueError):
         return None
+
+
+def code_and_signal(status: dict | None) -> tuple[int | None, str | None]:
+    """(returncode, signal name) of an exit status, or (None, None) when there is none."""
+    if not status:
+        return None, None
+    return status.get("returncode"), status.get("signal")
+
+
+def describe(status: dict) -> str:
+    """How a job ended, in a few words: 'killed by SIGKILL' or 'exit code 3'."""
+    if status.get("signal"):
+        return f"killed by {status['signal']}"
+    return f"exit code {status.get('returncode')}"

@@ -30,7 +30,7 @@ from pathlib import Path
 from core.paths import REPO_ROOT
 from core.runner import launch, profiles
 from core.runner.executors import Launch, Poll
-from core.runner.exitstatus import read_exit_status
+from core.runner.exitstatus import code_and_signal, describe, read_exit_status
 
 log = logging.getLogger("halo_forge.ray")
 
@@ -203,7 +203,7 @@ class RayExecutor:
         seen.ended_at = seen.ended_at or time.time()
         message = (info.get("message") or "").strip()
         if state == "STOPPED" and not stopping:
-            return Poll("lost", *_rc(status),
+            return Poll("lost", *code_and_signal(status),
                         reason=f"stopped on the Ray cluster outside halo-forge ({message})")
         if status is not None:
             return Poll("exited", status["returncode"], status.get("signal"), status.get("error"))
@@ -224,8 +224,8 @@ class RayExecutor:
             status = read_exit_status(Path(job["job_dir"]))
             if status is not None and status.get("returncode") == 0:
                 return Poll("exited", 0)  # it finished before the cluster forgot it
-            said = f"; its exit status says {_describe(status)}" if status else ""
-            return Poll("lost", *_rc(status),
+            said = f"; its exit status says {describe(status)}" if status else ""
+            return Poll("lost", *code_and_signal(status),
                         reason=f"Ray no longer knows job {job['external_id']} (the cluster was "
                                f"restarted or the job was deleted){said}")
         if seen.unreachable_since is None:
@@ -288,14 +288,3 @@ class RayExecutor:
                 return
         seen.stop_delivered = True
 
-
-def _rc(status: dict | None) -> tuple[int | None, str | None]:
-    if not status:
-        return None, None
-    return status.get("returncode"), status.get("signal")
-
-
-def _describe(status: dict) -> str:
-    if status.get("signal"):
-        return f"killed by {status['signal']}"
-    return f"exit code {status.get('returncode')}"

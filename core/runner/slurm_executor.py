@@ -30,7 +30,7 @@ from pathlib import Path
 from core.paths import REPO_ROOT
 from core.runner import launch, profiles
 from core.runner.executors import Launch, Poll
-from core.runner.exitstatus import read_exit_status
+from core.runner.exitstatus import code_and_signal, describe, read_exit_status
 
 log = logging.getLogger("halo_forge.slurm")
 
@@ -176,13 +176,13 @@ class SlurmExecutor:
         if stopping:
             return _exited(status) if status else Poll("exited", reason=f"Slurm: {state}")
         if state == "CANCELLED":
-            return Poll("lost", *_rc(status), reason="cancelled on Slurm outside halo-forge "
+            return Poll("lost", *code_and_signal(status), reason="cancelled on Slurm outside halo-forge "
                                                      "(scancel, or an administrator)")
         if state != "COMPLETED":
             # TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED...: a job that saved and exited 0
             # on Slurm's SIGTERM did not finish its work.
-            said = f"; its exit status says {_describe(status)}" if status else ""
-            return Poll("lost", *_rc(status),
+            said = f"; its exit status says {describe(status)}" if status else ""
+            return Poll("lost", *code_and_signal(status),
                         reason=f"Slurm ended job {job['external_id']} as {state} "
                                f"({seen.reason or 'no reason given'}){said}")
         if status is not None:
@@ -204,8 +204,8 @@ class SlurmExecutor:
             return Poll("exited", 0)  # finished, then purged while nobody was watching
         if status is None and now - seen.gone_at < self.status_lag_s and seen.state in TERMINAL_STATES:
             return Poll("running", info={"waiting": "exit status"})
-        said = f"; its exit status says {_describe(status)}" if status else ""
-        return Poll("lost", *_rc(status),
+        said = f"; its exit status says {describe(status)}" if status else ""
+        return Poll("lost", *code_and_signal(status),
                     reason=f"Slurm no longer knows job {job['external_id']} (purged by the "
                            f"controller, and sacct is not available){said}")
 
@@ -309,14 +309,3 @@ class SlurmExecutor:
 def _exited(status: dict) -> Poll:
     return Poll("exited", status["returncode"], status.get("signal"), status.get("error"))
 
-
-def _rc(status: dict | None) -> tuple[int | None, str | None]:
-    if not status:
-        return None, None
-    return status.get("returncode"), status.get("signal")
-
-
-def _describe(status: dict) -> str:
-    if status.get("signal"):
-        return f"killed by {status['signal']}"
-    return f"exit code {status.get('returncode')}"
