@@ -11,19 +11,18 @@ schema or in two generic ones: chat ({"messages": [...]}) and instruction
 """
 from __future__ import annotations
 
-import base64
 import difflib
-import io
 import json
 import os
-import pickle
 import re
 import socket
 import time
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from core import jsonl
+from core.verifiers import lcbcodec, mathanswer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 USES = ("sft", "raft", "benchmark")
@@ -389,23 +388,11 @@ def _schema_key(schema_name: str) -> str:
 
 
 def _parse_jsonl(text: str) -> list[tuple[str, dict]]:
-    out = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            out.extend(_parse_jsonl_line(line, number))
-    return out
+    return [(f"line {n}", r) for n, r in jsonl.iter_lines(text.splitlines(), error=DatasetError)]
 
 
 def _parse_jsonl_line(line: str, number: int) -> list[tuple[str, dict]]:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise DatasetError(f"line {number}: invalid JSON ({exc.msg} at column "
-                           f"{exc.colno})") from None
-    if not isinstance(record, dict):
-        raise DatasetError(f"line {number}: expected a JSON object, got "
-                           f"{_json_type(record)}")
-    return [(f"line {number}", record)]
+    return [(f"line {number}", jsonl.parse_line(line, number, error=DatasetError))]
 
 
 def _parse_json_file(text: str) -> list[tuple[str, dict]]:
@@ -427,10 +414,7 @@ def _parse_json_file(text: str) -> list[tuple[str, dict]]:
     return out
 
 
-def _json_type(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
-             int: "an integer", float: "a number", type(None): "null"}
-    return names.get(type(value), type(value).__name__)
+_json_type = jsonl.json_type
 
 
 def detect_schema(record: dict, where: str = "line 1") -> str:
@@ -613,8 +597,7 @@ def reference_answer(name: str, record: dict) -> str | None:
     None where the dataset has none (LiveCodeBench: only tests)."""
     schema = _schema_for(name, record)
     if schema == "gsm8k":
-        _, sep, tail = record["answer"].rpartition("####")
-        return tail.strip().replace(",", "") if sep else None
+        return mathanswer.gsm8k_gold(record["answer"])
     if schema == "math":
         return last_boxed(record["solution"])
     if schema == "metamath":
@@ -634,61 +617,39 @@ def reference_answer(name: str, record: dict) -> str | None:
     return None
 
 
-def last_boxed(text: str) -> str | None:
-    """Content of the last \\boxed{...} (or \\fbox{...}), braces balanced."""
-    start = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
-    if start < 0:
-        return None
-    i = text.index("{", start) + 1
-    depth, begin = 1, i
-    while i < len(text):
-        depth += {"{": 1, "}": -1}.get(text[i], 0)
-        if depth == 0:
-            return text[begin:i].strip()
-        i += 1
-    return None
+last_boxed = mathanswer.last_boxed  # one implementation, shared with the math verifier
 
 
 # ---------------------------------------------------------------- LiveCodeBench tests
 
-class _StringsOnly(pickle.Unpickler):
-    # Upstream compresses private tests as base64(zlib(pickle(json string))). A pickle of a
-    # plain str needs no class look-up, so refusing every class keeps hub data from running
-    # code while still reading the real format.
-    def find_class(self, module: str, name: str) -> Any:
-        raise DatasetError(f"refusing to unpickle {module}.{name} in LiveCodeBench tests")
-
+# The codec lives in core.verifiers.lcbcodec; these names keep dataset errors DatasetError.
 
 def decode_lcb_tests(raw: str) -> list[dict]:
     """A LiveCodeBench test-case field (plain JSON or the compressed form) as a list of
     {"input", "output", "testtype"}."""
-    if not raw.strip():
-        return []
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        text = _StringsOnly(io.BytesIO(zlib.decompress(base64.b64decode(raw)))).load()
-        data = json.loads(text)
-    if not isinstance(data, list):
-        raise DatasetError(f"LiveCodeBench tests must be a list, got {_json_type(data)}")
-    return data
+        return lcbcodec.decode_tests(raw)
+    except lcbcodec.LcbCodecError as exc:
+        raise DatasetError(str(exc)) from None
 
 
-def encode_lcb_tests(tests: list[dict]) -> str:
-    """The compressed upstream form of a LiveCodeBench test list (inverse of decode)."""
-    return base64.b64encode(zlib.compress(pickle.dumps(json.dumps(tests)))).decode("ascii")
+encode_lcb_tests = lcbcodec.encode_tests
 
 
 def lcb_test_cases(record: dict) -> list[dict]:
     """Public then private tests of a LiveCodeBench record."""
-    return decode_lcb_tests(record["public_test_cases"]) + \
-        decode_lcb_tests(record["private_test_cases"])
+    try:
+        return lcbcodec.test_cases(record)
+    except lcbcodec.LcbCodecError as exc:
+        raise DatasetError(str(exc)) from None
 
 
 def lcb_func_name(record: dict) -> str | None:
     """The method to call for functional (LeetCode-style) problems, else None."""
-    meta = json.loads(record.get("metadata") or "{}")
-    return meta.get("func_name")
+    try:
+        return lcbcodec.func_name(record)
+    except lcbcodec.LcbCodecError as exc:
+        raise DatasetError(str(exc)) from None
 
 
 def field_summary(records: list[dict]) -> dict[str, int]:

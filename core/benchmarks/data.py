@@ -97,18 +97,13 @@ def _from_sample(bench: Benchmark, limit: int | None) -> Loaded:
     path = bench.sample_path
     if path is None or not path.is_file():
         raise BenchmarkDataError(f"{bench.name}: no shipped sample at {path}")
+    from core import jsonl
+
     items = []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BenchmarkDataError(f"{path.name} line {number}: invalid JSON ({exc.msg})") from None
-            items.append(make_item(bench, row, len(items), base=path.parent, where=f"{path.name} line {number}"))
-            if limit and len(items) >= limit:
-                break
+    for number, row in jsonl.iter_records(path, error=BenchmarkDataError):
+        items.append(make_item(bench, row, len(items), base=path.parent, where=f"{path.name} line {number}"))
+        if limit and len(items) >= limit:
+            break
     return Loaded(items, "sample")
 
 

@@ -166,9 +166,9 @@ def _relative(path: Path, base: Path) -> str:
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    from core import jsonl
+
+    jsonl.write(path, rows)
 
 
 def _write_results(s: Settings, result: dict) -> None:

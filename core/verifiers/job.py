@@ -32,24 +32,17 @@ INLINE_FIELDS = {
 def read_samples(path: str | Path) -> list[dict]:
     """Parse and check every line first: a bad line raises ValueError naming it, before any
     verification starts."""
+    from core import jsonl
+
     samples = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                sample = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: line {number} is not valid JSON ({exc.msg})") from None
-            if not isinstance(sample, dict):
-                raise ValueError(f"{path}: line {number} must be a JSON object")
-            for field in ("task_id", "completion"):
-                if field not in sample:
-                    raise ValueError(f"{path}: line {number} is missing the field '{field}'")
-            if not isinstance(sample["completion"], str):
-                raise ValueError(f"{path}: line {number}: 'completion' must be a string")
-            sample["_line"] = number
-            samples.append(sample)
+    for number, sample in jsonl.iter_records(path, error=ValueError, where=str(path)):
+        for field in ("task_id", "completion"):
+            if field not in sample:
+                raise ValueError(f"{path}: line {number} is missing the field '{field}'")
+        if not isinstance(sample["completion"], str):
+            raise ValueError(f"{path}: line {number}: 'completion' must be a string")
+        sample["_line"] = number
+        samples.append(sample)
     return samples
 
 

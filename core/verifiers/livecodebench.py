@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 
-from core.verifiers import codeutil, languages, sandbox
+from core.verifiers import codeutil, languages, lcbcodec, sandbox
 from core.verifiers.base import ProblemError, Verdict, Verifier, error_verdict, require
 
 FIELDS = ("public_test_cases",)
@@ -61,25 +61,17 @@ JS_FUNCTIONAL = """
 
 
 def decode_tests(raw) -> list[dict]:
-    if isinstance(raw, list):
-        return raw
-    if not isinstance(raw, str):
-        raise ProblemError("LiveCodeBench test cases must be a JSON string or a list")
-    from core.datasets import DatasetError, decode_lcb_tests
-
     try:
-        return decode_lcb_tests(raw)
-    except (DatasetError, ValueError) as exc:
+        return lcbcodec.decode_tests(raw)
+    except lcbcodec.LcbCodecError as exc:
         raise ProblemError(f"LiveCodeBench test cases do not decode: {exc}") from None
 
 
 def func_name(problem: dict) -> str | None:
-    meta = problem.get("metadata") or "{}"
     try:
-        meta = json.loads(meta) if isinstance(meta, str) else meta
-    except ValueError:
-        raise ProblemError("LiveCodeBench metadata is not JSON") from None
-    return meta.get("func_name") if isinstance(meta, dict) else None
+        return lcbcodec.func_name(problem)
+    except lcbcodec.LcbCodecError as exc:
+        raise ProblemError(str(exc)) from None
 
 
 def functional_args(text: str) -> list:

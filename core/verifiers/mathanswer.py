@@ -30,7 +30,10 @@ _UNITS = ("cm", "m", "km", "mm", "inches", "inch", "in", "feet", "foot", "ft", "
 # ------------------------------------------------------------------ extraction
 
 def last_boxed(text: str) -> str | None:
-    """Content of the last \\boxed{...} (or \\fbox{...}), braces balanced."""
+    """Content of the last \\boxed{...} (or \\fbox{...}), braces balanced, stripped.
+
+    The one implementation: datasets (reference answers) and verifiers (predictions) both
+    call it."""
     start = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
     if start < 0:
         return None
@@ -47,7 +50,7 @@ def last_boxed(text: str) -> str | None:
         elif text[j] == "}":
             depth -= 1
             if depth == 0:
-                return text[i + 1:j]
+                return text[i + 1:j].strip()
         j += 1
     return None  # unbalanced
 
@@ -68,10 +71,20 @@ def extract_answer(text: str) -> str | None:
     return numbers[-1] if numbers else None
 
 
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
+def strip_thousands(text: str) -> str:
+    """1,234,567 -> 1234567 (a comma between digits in groups of three only)."""
+    return _THOUSANDS.sub("", text)
+
+
 def gsm8k_gold(answer: str) -> str | None:
-    """The number after the last '####' of a GSM8K answer."""
+    """The number after the last '####' of a GSM8K answer, without thousands separators.
+
+    The one implementation: datasets.reference_answer and the GSM8K verifier both call it."""
     _, sep, tail = answer.rpartition("####")
-    return tail.strip() if sep else None
+    return strip_thousands(tail.strip()) if sep else None
 
 
 def extract_gsm8k(text: str) -> str | None:
@@ -143,7 +156,7 @@ def normalise(answer: str) -> str:
     s = s.strip().rstrip(".").strip()
     if re.fullmatch(r"[A-Za-z]\s*=\s*.+", s):  # "x = 5"
         s = s.split("=", 1)[1].strip()
-    s = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", s)  # 1,234,567 -> 1234567
+    s = strip_thousands(s)
     words = s.split()
     while len(words) > 1 and words[-1].lower().strip(".") in _UNITS:
         words.pop()  # "12 cm", "5 square units"

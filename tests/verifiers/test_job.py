@@ -46,7 +46,7 @@ def test_bad_lines_raise_naming_the_line_and_field(tmp_path):
     with pytest.raises(ValueError, match="line 2 is missing the field 'completion'"):
         job.verify_file("humaneval", samples, tmp_path / "o.jsonl")
     samples.write_text('{"task_id": "HumanEval/0", "completion": "x"}\nnot json\n')
-    with pytest.raises(ValueError, match="line 2 is not valid JSON"):
+    with pytest.raises(ValueError, match="line 2: invalid JSON"):
         job.verify_file("humaneval", samples, tmp_path / "o.jsonl")
     samples.write_text('{"task_id": "Nope/1", "completion": "x"}\n')
     with pytest.raises(ValueError, match="line 1: task_id 'Nope/1' is not in the humaneval"):
