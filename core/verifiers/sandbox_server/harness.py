@@ -1,0 +1,268 @@
+"""The test harness (T): runs the problem's (trusted) tests against the program (U).
+
+Runs in a pooled worker or in a monitor that gave up root. The program's functions appear to
+the tests as Remote objects: calls go over the channel, plain results come back decoded,
+anything else stays a handle that compares by identity (an object "equal to everything"
+cannot pass a test). The verdict is built from what happened here, never from what the
+program printed, returned as text, or did to its own process."""
+from __future__ import annotations
+
+import base64
+import builtins
+import marshal
+import signal
+import sys
+import time
+
+from .codec import decode, encode
+from .state import U_CPU, U_PHASES, mark
+from .wire import Channel, RpcBroken
+
+
+class RemoteError(Exception):
+    """An exception raised inside the program under test (type not a builtin)."""
+
+
+class HarnessTimeout(BaseException):
+    """The run's wall-clock limit passed (BaseException: test code cannot swallow it)."""
+
+
+class Client:
+    def __init__(self, chan: Channel) -> None:
+        self.chan = chan
+
+    def request(self, req: dict):
+        self.chan.send(req)
+        reply = self.chan.recv()
+        if not isinstance(reply, dict):
+            raise RpcBroken("malformed reply")
+        U_CPU[0] = reply.get("cpu")
+        if "v" in reply:
+            return decode(reply["v"], self.remote)
+        if reply.get("stop"):
+            raise StopIteration
+        if "e" in reply and isinstance(reply["e"], list) and len(reply["e"]) == 2:
+            name, message = str(reply["e"][0]), str(reply["e"][1])
+            cls = getattr(builtins, name, None)
+            if isinstance(cls, type) and issubclass(cls, Exception) and \
+                    not issubclass(cls, AssertionError):
+                raise cls(message)
+            raise RemoteError(f"{name}: {message}")
+        raise RpcBroken("malformed reply")
+
+    def remote(self, h: int) -> "Remote":
+        return Remote(self, h)
+
+
+def enc_arg(value):
+    # Remote objects inside containers are passed back as handles.
+    if isinstance(value, Remote):
+        return {"r": object.__getattribute__(value, "_h")}
+    t = type(value)
+    if t is list:
+        return [enc_arg(v) for v in value]
+    if t is tuple:
+        return {"t": [enc_arg(v) for v in value]}
+    if t is dict:
+        return {"d": [[enc_arg(k), enc_arg(v)] for k, v in value.items()]}
+    return encode(value)
+
+
+class Remote:
+    """An object that lives in the program's process. Equality is identity: the program
+    cannot hand the tests an object that claims to equal everything."""
+
+    __slots__ = ("_c", "_h")
+
+    def __init__(self, client: Client, h: int) -> None:
+        object.__setattr__(self, "_c", client)
+        object.__setattr__(self, "_h", h)
+
+    def _rq(self, op: str, **kw):
+        c = object.__getattribute__(self, "_c")
+        return c.request({"op": op, "h": object.__getattribute__(self, "_h"), **kw})
+
+    def __call__(self, *args, **kwargs):
+        return self._rq("call", a=[enc_arg(a) for a in args],
+                        k=[[k, enc_arg(v)] for k, v in kwargs.items()])
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._rq("getattr", n=name)
+
+    def __getitem__(self, key):
+        return self._rq("getitem", a=enc_arg(key))
+
+    def __len__(self):
+        n = self._rq("len")
+        if type(n) is not int:
+            raise TypeError("len() of a remote object was not an int")
+        return n
+
+    def __bool__(self):
+        return self._rq("bool") is True
+
+    def __contains__(self, item):
+        return self._rq("contains", a=enc_arg(item)) is True
+
+    def __iter__(self):
+        return self._rq("iter")
+
+    def __next__(self):
+        return self._rq("next")
+
+    def __repr__(self):
+        return str(self._rq("repr"))
+
+    def __str__(self):
+        return str(self._rq("str"))
+
+    def __eq__(self, other):
+        return isinstance(other, Remote) and \
+            object.__getattribute__(other, "_h") == object.__getattribute__(self, "_h")
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash(("remote", object.__getattribute__(self, "_h")))
+
+
+UNSAFE_MODULES = {"antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo"}
+
+
+class Harness:
+    """T: runs the problem's (trusted) test code, calling into the program over the channel.
+    Runs inside the monitor after it gave up root; its results go straight into the verdict
+    the monitor sends, so nothing the program does in its own process can add a pass."""
+
+    def __init__(self, spec: dict, chan: Channel) -> None:
+        self.spec = spec
+        self.chan = chan
+        self.client = Client(chan)
+        self.results: list[dict] = []
+        self.status = "error"
+        self.message = "the tests did not run"
+
+    def run(self, deadline: float) -> None:
+        self.chan.deadline = deadline
+
+        def on_alarm(signum, frame):
+            raise HarnessTimeout()
+
+        signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, max(0.001, deadline - time.monotonic()))
+        try:
+            self._run()
+        except HarnessTimeout:
+            self.status = "timeout"
+            self.message = f"timed out after {self.spec['timeout_s']:g} s"
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def _finish(self, status: str, message: str = "") -> None:
+        self.status, self.message = status, message[:1000]
+
+    def _run(self) -> None:
+        spec = self.spec
+        sys.setrecursionlimit(3000)
+        # A copy of the builtins per run: a test that rebinds one cannot leak into the next
+        # run of a pooled harness.
+        ns: dict = {"__name__": "__halo_tests__", "__builtins__": dict(builtins.__dict__)}
+        try:
+            exec(load_code(spec, spec.get("setup", ""), spec.get("setup_code"), "<setup>"), ns)
+        except HarnessTimeout:
+            raise
+        except BaseException as exc:
+            return self._finish("error", f"the problem's test setup failed: "
+                                         f"{type(exc).__name__}: {exc}")
+        mark("setup run")
+        try:
+            hello = self.chan.recv()
+            U_PHASES[0] = hello.get("phases") if isinstance(hello, dict) else None
+        except RpcBroken:
+            return self._finish("error", "the program exited before the tests ran")
+        if not isinstance(hello, dict) or not hello.get("ok"):
+            kind = hello.get("kind") if isinstance(hello, dict) else "error"
+            message = str(hello.get("message", "")) if isinstance(hello, dict) else ""
+            return self._finish(kind if kind in ("compile_error", "error") else "error",
+                                message or "the program failed to load")
+        names = hello.get("names") if isinstance(hello.get("names"), dict) else {}
+        bind = spec.get("bind", {})
+        self._bind(ns, names, set(bind.values()))
+        for alias, key in bind.items():
+            if key not in names:
+                return self._finish("fail", f"the program does not define {key!r}")
+            ns[alias] = ns[key]
+        stop = spec.get("stop_on_fail", True)
+        status, message = "pass", ""
+        for i, test in enumerate(spec["tests"]):
+            try:
+                code = load_code(spec, test["code"], test.get("code_obj"), f"<test {i}>")
+                outcome, why = run_one_test(code, ns)
+            except (SyntaxError, ValueError) as exc:
+                outcome, why = "error", f"the test does not compile: {exc}"
+            if test.get("kind", "test") == "step":
+                if outcome != "pass":
+                    return self._finish("fail" if outcome == "fail" else "error",
+                                        f"{test['name']}: {why}")
+                continue
+            self.results.append({"name": test["name"], "passed": outcome == "pass",
+                                 "message": why,
+                                 "status": "error" if outcome == "broken" else outcome})
+            if outcome != "pass" and status == "pass":
+                status, message = outcome, f"{test['name']}: {why}"
+                if stop or outcome == "broken":
+                    break
+        self._finish("error" if status == "broken" else status, message)
+
+    def _bind(self, ns: dict, names: dict, override: set) -> None:
+        for key, desc in names.items():
+            if not isinstance(desc, dict) or not isinstance(key, str):
+                continue
+            if key in ns and key not in override:
+                continue  # the problem's own (trusted) definitions win
+            if key not in override and (hasattr(builtins, key) or key.startswith("__")):
+                continue  # a program defining `abs` or `len` must not change what tests call
+            try:
+                if "ref" in desc and type(desc["ref"]) is int:
+                    ns[key] = Remote(self.client, desc["ref"])
+                elif "value" in desc:
+                    ns[key] = decode(desc["value"], self.client.remote)
+                elif "module" in desc and isinstance(desc["module"], str):
+                    mod = desc["module"]
+                    top = mod.split(".")[0]
+                    if top in sys.stdlib_module_names and top not in UNSAFE_MODULES:
+                        ns[key] = __import__(mod, fromlist=["_"])
+            except (RpcBroken, ImportError):
+                continue
+
+
+def load_code(spec: dict, source: str, compiled: str | None, filename: str):
+    """The caller may send the test code already compiled (marshal, cached per problem on
+    its side): same interpreter, so loading it is safe and saves a compile per run."""
+    if compiled and spec.get("python") == sys.version:
+        try:
+            return marshal.loads(base64.b64decode(compiled))
+        except (ValueError, EOFError, TypeError):
+            pass
+    return compile(source, filename, "exec")
+
+
+def run_one_test(code, ns: dict) -> tuple[str, str]:
+    try:
+        exec(code, ns)
+        return "pass", ""
+    except HarnessTimeout:
+        raise
+    except AssertionError as exc:
+        return "fail", f"assertion failed{': ' + str(exc)[:300] if str(exc) else ''}"
+    except RpcBroken as exc:
+        return "broken", f"the program under test died or broke the protocol ({exc})"
+    except RecursionError:
+        return "error", "RecursionError"
+    except RemoteError as exc:
+        return "error", f"raised {str(exc)[:300]}"
+    except BaseException as exc:
+        return "error", f"raised {type(exc).__name__}: {str(exc)[:300]}"

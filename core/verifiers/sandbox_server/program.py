@@ -1,0 +1,146 @@
+"""The program side (U): what runs inside the sandboxed program process.
+
+For stdio runs, the program runs as __main__ reading stdin (run_script). For Python test
+suites it is executed as a module and then answers the harness's calls on its objects over
+a pipe (serve_program): call, getattr, getitem, len, iter... Results go back as plain values
+(codec.py) or as handles to objects that stay here. Nothing U sends is trusted."""
+from __future__ import annotations
+
+import builtins
+import os
+import resource
+import sys
+import time
+import traceback
+
+from .childsetup import flush_stdio, reuse_stdio
+from .codec import NotPlain, decode, encode
+from .wire import Channel, RpcBroken, send_frame
+
+
+def run_script(spec: dict) -> None:
+    """A whole program reading stdin (stdio kind, Python). Runs as __main__."""
+    reuse_stdio()
+    sys.argv = ["main.py"]
+    sys.path[:0] = [os.getcwd()]
+    ns = {"__name__": "__main__", "__builtins__": builtins, "__file__": "main.py"}
+    code = 0
+    try:
+        exec(compile(spec["program"], "main.py", "exec"), ns)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if not isinstance(exc.code, (int, type(None))):
+            print(exc.code, file=sys.stderr)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    flush_stdio()
+    os._exit(code & 0xFF)
+
+
+def serve_program(spec: dict, rfd: int, wfd: int) -> None:
+    """U for the pytests kind: run the program, then answer T's calls on its objects."""
+    c0 = time.process_time()
+    f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    reuse_stdio()
+    sys.argv = ["solution.py"]
+    handles: list = []
+
+    def ref(obj) -> int:
+        handles.append(obj)
+        return len(handles) - 1
+
+    def resolve(h: int):
+        if not 0 <= h < len(handles):
+            raise RpcBroken(f"no object {h}")
+        return handles[h]
+
+    ns = {"__name__": spec.get("module_name", "__candidate__"), "__builtins__": builtins}
+    try:
+        code = compile(spec["program"], "solution.py", "exec")
+    except (SyntaxError, ValueError) as exc:
+        flush_stdio()
+        send_frame(wfd, {"ok": False, "kind": "compile_error",
+                         "message": f"{type(exc).__name__}: {exc}"})
+        os._exit(1)
+    c1 = time.process_time()
+    f1 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    try:
+        exec(code, ns)
+    except BaseException as exc:
+        traceback.print_exc()
+        flush_stdio()
+        send_frame(wfd, {"ok": False, "kind": "error",
+                         "message": f"the program raised {type(exc).__name__}: {exc}"[:500]})
+        os._exit(1)
+    flush_stdio()
+    names = {}
+    export = spec.get("export")
+    for key, value in list(ns.items()):
+        if key.startswith("__") or (export is not None and key not in export):
+            continue
+        if type(value).__name__ == "module":
+            names[key] = {"module": getattr(value, "__name__", key)}
+            continue
+        try:
+            names[key] = {"value": encode(value)}
+        except (NotPlain, RecursionError, ValueError):
+            names[key] = {"ref": ref(value)}
+    debug = bool(spec.get("debug"))
+    hello = {"ok": True, "names": names}
+    if debug:
+        hello.update(cpu=round(time.process_time() * 1000, 2),
+                     phases=[round(c0 * 1000, 3), round(c1 * 1000, 3),
+                             resource.getrusage(resource.RUSAGE_SELF).ru_minflt, f0, f1])
+    send_frame(wfd, hello)
+    chan = Channel(rfd, wfd)
+    while True:
+        try:
+            req = chan.recv()
+        except RpcBroken:  # the harness is done with us
+            os._exit(0)
+        try:
+            reply = answer(req, ref, resolve)
+        except RpcBroken:
+            raise
+        except BaseException as exc:
+            reply = {"e": [type(exc).__name__, str(exc)[:1000]]}
+        flush_stdio()
+        if debug:
+            reply["cpu"] = round(time.process_time() * 1000, 2)
+        try:
+            send_frame(wfd, reply)
+        except (NotPlain, RecursionError, ValueError, TypeError) as exc:
+            send_frame(wfd, {"e": [type(exc).__name__, str(exc)[:1000]]})
+
+
+def answer(req: dict, ref, resolve) -> dict:
+    op = req.get("op")
+    obj = resolve(req["h"])
+    arg = lambda key: decode(req[key], resolve)  # noqa: E731
+    if op == "call":
+        args = arg("a")
+        kwargs = {k: decode(v, resolve) for k, v in req.get("k", [])}
+        return {"v": encode(obj(*args, **kwargs), ref)}
+    if op == "getattr":
+        return {"v": encode(getattr(obj, req["n"]), ref)}
+    if op == "getitem":
+        return {"v": encode(obj[arg("a")], ref)}
+    if op == "len":
+        return {"v": int(len(obj))}
+    if op == "bool":
+        return {"v": bool(obj)}
+    if op == "contains":
+        return {"v": bool(arg("a") in obj)}
+    if op == "iter":
+        return {"v": {"r": ref(iter(obj))}}
+    if op == "next":
+        try:
+            return {"v": encode(next(obj), ref)}
+        except StopIteration:
+            return {"stop": True}
+    if op == "repr":
+        return {"v": str(repr(obj))}
+    if op == "str":
+        return {"v": str(obj)}
+    raise RpcBroken(f"unknown op {op!r}")

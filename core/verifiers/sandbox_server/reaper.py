@@ -1,0 +1,211 @@
+"""After a run: kill everything of the run's uids and remove every file they left.
+
+Kill by uid (a fork bomb or a setsid/double-fork escapee cannot hide from a scan of /proc by
+uid, and kill(-1) as that uid hits all of them in one kernel pass), or, without uids, walk the
+subreaper's process subtree. Files: the run's workdir, then anything the uids own in the
+private world-writable directories. Only then is the uid slot released."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+
+def workdir_for(uids: list[int]) -> str:
+    return f"/tmp/halo-run-{uids[0]}"
+
+
+def cleanup_uids(uids: list[int], program_gone: bool = False) -> None:
+    """After a run: kill what is left of its uids, remove its workdir and what the uids left
+    in the private tmp dirs. `program_gone`: the program process has exited, so anything of
+    the run still alive was re-parented to us (subreaper): our children list is enough to
+    know whether the full look through /proc is needed."""
+    if not uids:
+        return  # same-uid mode: the monitor cleaned its own subtree
+    if not (program_gone and children_clear(uids)):
+        kill_uids(uids)
+    rmtree(workdir_for(uids))
+    sweep(uids)
+
+
+def kill_uids(uids: list[int]) -> None:
+    """Kill every process of the run's uids, wherever it is. Normally a no-op: the subtree
+    kill already got them all. If any is left, kill(-1) from a throwaway child running as
+    that uid signals all of the uid's processes in one kernel pass (a fork bomb cannot
+    outrun it) without ever exposing the monitor to signals from the uid."""
+    killed = False
+    for attempt in range(10000):
+        left = [pid for pid, _, uid in proc_table() if uid in uids] if uids else []
+        if not left:
+            return
+        if attempt < 20 or killed:
+            # Root can signal them directly: cheaper than a fork when a few are left (the
+            # usual case: the program's server process). Killed processes cannot fork.
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            if not reap():
+                time.sleep(0.0002)
+            continue
+        killed = True
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgroups([])
+                for uid in uids:
+                    os.setresgid(uid, uid, 0)
+                    os.setresuid(uid, uid, 0)
+                    try:
+                        os.kill(-1, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    os.setresuid(0, 0, 0)
+                    os.setresgid(0, 0, 0)
+            finally:
+                os._exit(0)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:  # the zygote ignores SIGCHLD: the wait ends with ECHILD
+            pass
+        reap()
+
+
+def kill_descendants() -> None:
+    """SIGKILL and reap everything below us. As a child subreaper we inherit every orphan
+    of the run, so nothing that double-forked or called setsid can leave this tree."""
+    me = os.getpid()
+    for _ in range(10000):
+        pids = descendants(me)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if not reap():
+            time.sleep(0.0005)  # dying, not yet zombies
+
+
+def reap() -> int:
+    n = 0
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return n
+        if not pid:
+            return n
+        n += 1
+
+
+def uid_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            return int(f.read().split(b"\nUid:", 1)[1].split(None, 1)[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def children_clear(uids: list[int]) -> bool:
+    """True when none of our direct children runs as one of `uids` (False if unknown)."""
+    me = os.getpid()
+    try:
+        with open(f"/proc/{me}/task/{me}/children", "rb") as f:
+            kids = f.read().split()
+    except OSError:
+        return False
+    return not any(uid_of(int(pid)) in uids for pid in kids)
+
+
+def proc_table() -> list[tuple[int, int, int]]:
+    """(pid, ppid, real uid) of every visible process (few inside the sandbox's pid
+    namespace). From /proc/PID/status: the owner of /proc/PID files is root for processes
+    that are not dumpable, which is every process that changed uid."""
+    table = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fd = os.open(f"/proc/{entry}/status", os.O_RDONLY)
+            try:
+                status = os.read(fd, 4096)
+            finally:
+                os.close(fd)
+            ppid = int(status.split(b"\nPPid:", 1)[1].split(None, 1)[0])
+            uid = int(status.split(b"\nUid:", 1)[1].split(None, 1)[0])
+        except (OSError, IndexError, ValueError):
+            continue
+        table.append((int(entry), ppid, uid))
+    return table
+
+
+def descendants(root: int) -> list[int]:
+    out, frontier = [], [root]
+    children: dict[int, list[int]] = {}
+    for pid, ppid, _ in proc_table():
+        children.setdefault(ppid, []).append(pid)
+    while frontier:
+        pid = frontier.pop()
+        for child in children.get(pid, ()):
+            out.append(child)
+            frontier.append(child)
+    return out
+
+
+def rmtree(path: str) -> None:
+    """Remove a file or a tree without following symlinks (shutil is not preloaded)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return
+    import stat as _stat
+    if not _stat.S_ISDIR(st.st_mode):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        return
+    if os.geteuid() != 0:  # without root, a chmod 000 directory would stop the walk
+        for root, dirs, _ in os.walk(path, followlinks=False):
+            for name in dirs:
+                try:
+                    os.chmod(os.path.join(root, name), 0o700, follow_symlinks=False)
+                except (OSError, NotImplementedError):
+                    pass
+    for root, dirs, files in os.walk(path, topdown=False, followlinks=False):
+        for name in files:
+            try:
+                os.unlink(os.path.join(root, name))
+            except OSError:
+                pass
+        for name in dirs:
+            full = os.path.join(root, name)
+            try:
+                if os.path.islink(full):
+                    os.unlink(full)
+                else:
+                    os.rmdir(full)
+            except OSError:
+                pass
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+def sweep(uids: list[int]) -> None:
+    """Remove what the run's uids left in the (private) world-writable directories."""
+    for top in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+        try:
+            entries = list(os.scandir(top))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid in uids:
+                    rmtree(entry.path)
+            except OSError:
+                pass

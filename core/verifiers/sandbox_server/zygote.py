@@ -1,0 +1,504 @@
+"""The zygote: the sandbox's long-lived root process and its event loop.
+
+Started once per calling process (core.verifiers.sandbox), it sets up the namespaces
+(isolation.py), preloads common modules and then serves requests. A pooled pytests run is
+handled in the loop itself: the program is forked by the quiet Forker (forker.py) and its
+tests run in a pooled harness worker (worker.py). Other runs get a monitor process
+(monitor.py). After every run it cleans up (reaper.py) before the caller sees the verdict.
+One event loop and no threads: fork and threads do not mix."""
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import time
+import traceback
+
+from .childsetup import flush_stdio, output_files, read_output
+from .forker import Forker
+from .isolation import base_environment, setup_basic, setup_isolated
+from .libc import MS_NODEV, MS_NOEXEC, MS_NOSUID, PR_SET_CHILD_SUBREAPER, mount, prctl
+from .monitor import monitor
+from .reaper import cleanup_uids, rmtree, workdir_for
+from .state import CONFIG
+from .wire import Frames, RpcBroken, send_frame, write_all
+from .worker import worker_main
+
+
+def main(ctrl_fd: int) -> None:
+    ctrl = socket.socket(fileno=ctrl_fd)
+    CONFIG.clear()  # updated in place: every module holds this same dict
+    CONFIG.update(json.loads(ctrl.recv(1 << 20)))
+    CONFIG["profile"] = bool(os.environ.get("HALO_SANDBOX_PROFILE"))
+    report = {"mode": CONFIG["mode"], "active": [], "inactive": []}
+    pidns = False
+    try:
+        if CONFIG["mode"] == "isolated":
+            pidns = setup_isolated(report)
+        else:
+            setup_basic(report)
+    except OSError as exc:
+        ctrl.send(json.dumps({"ready": False, "error": f"{exc}"}).encode())
+        os._exit(1)
+    if pidns:
+        rd, wr = os.pipe()
+        pid = os.fork()
+        if pid:  # the waiter: stays outside the new pid namespace, exits with it
+            os.close(rd)
+            os.write(wr, str(pid).encode())
+            os.close(wr)
+            ctrl.close()
+            _, status = os.waitpid(pid, 0)
+            os._exit(0)
+        os.close(wr)
+        host_pid = int(os.read(rd, 64))
+        os.close(rd)
+        try:
+            mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            report["active"].append("pid namespace (the sandbox sees only its own processes)")
+        except OSError as exc:
+            report["inactive"].append(f"private /proc: {exc}")
+    else:
+        host_pid = os.getpid()
+    for name in CONFIG.get("preload", []):
+        try:
+            __import__(name)
+        except Exception:
+            pass
+    # Forked children then do not copy-on-write every page the collector would touch.
+    import gc
+    gc.collect()
+    gc.freeze()
+    base_environment()
+    report["zygote_pid"] = host_pid
+    report["zygote_ns_pid"] = os.getpid()
+    ctrl.send(json.dumps({"ready": True, "report": report}).encode())
+    serve(ctrl)
+
+
+def serve(ctrl: socket.socket) -> None:
+    if CONFIG.get("profile"):  # developer aid: where the zygote's time goes
+        import cProfile
+        prof = cProfile.Profile(time.process_time)  # CPU time, not waiting
+        zygote = Zygote(ctrl)
+        zygote.on_exit = lambda: prof.dump_stats("/run/halo-zygote.prof")
+        prof.enable()
+        zygote.loop()
+    Zygote(ctrl).loop()
+
+
+class PoolRun:
+    """A pytests run handled by the zygote itself: the program is forked straight from here,
+    its tests run in a pooled harness worker."""
+
+    def __init__(self, sock: int, fds: list[int], info: dict) -> None:
+        self.sock, self.fds, self.uids = sock, fds, info["uids"]
+        self.timeout_s = float(info.get("timeout_s", 10.0))
+        self.output_cap = int(info.get("output_cap", 8192))
+        self.ready = False  # both frames arrived: the program's part, then the whole spec
+        self.parts: list[bytes] = []
+        self.program_raw = b""
+        self.frames = Frames()
+        self.spec: dict | None = None
+        self.worker: Worker | None = None
+        self.deadline = float("inf")
+        self.started = time.monotonic()
+        self.workdir = workdir_for(self.uids)
+        self.raw = b""  # the spec as the caller sent it, forwarded to the worker as is
+        self.job_fds: list[int] = []
+        self.outputs: tuple[int, int] | None = None
+        self.u_pid = 0
+        self.u_pidfd: int | None = None
+        self.result: dict | None = None
+        self.cpu: int | None = None
+        self.program_gone = False
+
+
+class Worker:
+    def __init__(self, index: int, pid: int, sobj: socket.socket) -> None:
+        self.index, self.pid, self.sobj = index, pid, sobj
+        self.sock = sobj.fileno()
+        self.pidfd = os.pidfd_open(pid)
+        self.frames = Frames()
+        self.run: PoolRun | None = None
+
+
+class Zygote:
+    """Forks a monitor per request (stdio runs, or when no pool can be used), or runs a
+    pytests run itself: fork the program (its own uid), hand its pipes to an idle harness
+    worker, forward the worker's verdict. After every run, clean up: kill what is left of the
+    run's uids, remove its workdir and what the uids left in the private tmp dirs, and only
+    then close the caller's socket (the caller returns on that EOF) and the uid lock."""
+
+    MAX_WORKERS = 64
+
+    def __init__(self, ctrl: socket.socket) -> None:
+        self.ctrl = ctrl
+        self.poller = select.poll()
+        self.poller.register(ctrl.fileno(), select.POLLIN)
+        self.accepting = True
+        self.monitors: dict[int, tuple[list[int], dict]] = {}  # pidfd -> run
+        self.runs: dict[int, PoolRun] = {}  # caller socket -> run
+        self.workers: dict[int, Worker] = {}  # worker socket -> worker
+        self.by_pidfd: dict[int, Worker] = {}
+        self.idle: list[Worker] = []
+        self.waiting: list[PoolRun] = []
+        self.dying: dict[int, PoolRun] = {}  # program pidfd -> run whose verdict is in
+        self.cpus = sorted(os.sched_getaffinity(0)) if CONFIG.get("pin", True) else []
+        self.cpu_turn = 0
+        self.forker = Forker()
+
+    def loop(self) -> None:
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # everything we fork: reaped by the kernel
+        if os.getpid() != 1:
+            prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans come to us even without a pid namespace
+        while self.accepting or self.monitors or self.runs:
+            timeout = self.next_timeout()
+            try:
+                events = self.poller.poll(timeout)
+            except InterruptedError:
+                continue
+            for fd, _ in events:
+                try:
+                    self.dispatch(fd)
+                except Exception:  # one bad run must not take the zygote (and all runs) down
+                    traceback.print_exc()
+                    run = self.runs.get(fd) or (self.dying.get(fd))
+                    if run is not None:
+                        self.finish(run, {"status": "error", "tests": [],
+                                          "message": "sandbox error (see zygote.log)"})
+            try:
+                self.check_deadlines()
+            except Exception:
+                traceback.print_exc()
+        self.on_exit()
+        os._exit(0)
+
+    def on_exit(self) -> None:
+        pass
+
+    def dispatch(self, fd: int) -> None:
+        if fd == self.ctrl.fileno() and self.accepting:
+            self.on_request()
+        elif fd in self.monitors:
+            self.on_monitor_exit(fd)
+        elif fd in self.runs:
+            self.on_run_data(self.runs[fd])
+        elif fd in self.workers:
+            self.on_worker_data(self.workers[fd])
+        elif fd in self.by_pidfd:
+            self.on_worker_exit(self.by_pidfd[fd])
+        elif fd in self.dying:
+            self.on_program_exit(fd)
+
+    # -- requests
+    def on_request(self) -> None:
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(self.ctrl, 4096, 4)
+        except (InterruptedError, BlockingIOError):
+            return
+        except OSError:
+            msg, fds = b"", []
+        if not msg:  # the caller went away: finish the runs in flight, then exit
+            self.accepting = False
+            self.poller.unregister(self.ctrl.fileno())
+            return
+        info = json.loads(msg)
+        flush_stdio()
+        if info.get("pool") and info.get("uids"):
+            run = PoolRun(fds[0], fds, info)
+            os.set_blocking(run.sock, False)
+            self.runs[run.sock] = run
+            self.poller.register(run.sock, select.POLLIN)
+            return
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                monitor(fds[0], info)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        try:
+            pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:  # already gone (and reaped): clean up now
+            cleanup_uids(info.get("uids") or [])
+            for f in fds:
+                os.close(f)
+            return
+        self.poller.register(pidfd, select.POLLIN)
+        self.monitors[pidfd] = (fds, info)
+
+    def on_monitor_exit(self, pidfd: int) -> None:
+        fds, info = self.monitors.pop(pidfd)
+        self.poller.unregister(pidfd)
+        os.close(pidfd)
+        try:
+            cleanup_uids(info.get("uids") or [])
+        finally:
+            for f in fds:
+                os.close(f)
+
+    # -- pooled pytests runs
+    def on_run_data(self, run: PoolRun) -> None:
+        try:
+            data = os.read(run.sock, 1 << 20)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if run.ready:  # only EOF is expected now: the caller gave up
+            if not data:
+                self.poller.unregister(run.sock)
+            return
+        try:
+            frames = run.frames.feed_raw(data) if data else None
+            run.parts.extend(frames or [])
+            if len(run.parts) >= 2:  # not decoded here: the forker and the worker read them
+                (run.program_raw, run.raw), run.ready = run.parts[:2], True
+            elif frames:
+                return  # the second frame is on its way
+        except RpcBroken:
+            frames = None
+        if not frames:
+            if not data or frames is None:
+                self.finish(run, {"status": "error", "tests": [],
+                                  "message": "no run specification arrived"})
+            return
+        try:
+            self.start(run)
+        except BaseException as exc:
+            self.finish(run, {"status": "error", "tests": [],
+                              "message": f"sandbox error: {type(exc).__name__}: {exc}"})
+
+    def start(self, run: PoolRun) -> None:
+        run.cpu = self.next_cpu()
+        rmtree(run.workdir)
+        os.mkdir(run.workdir, 0o700)
+        os.chown(run.workdir, run.uids[0], run.uids[0])
+        run.outputs = output_files(run.workdir)
+        u2t_r, u2t_w = os.pipe()
+        t2u_r, t2u_w = os.pipe()
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            pid = self.forker.spawn({"uid": run.uids[0], "workdir": run.workdir, "cpu": run.cpu},
+                                    run.program_raw, [null, *run.outputs, t2u_r, u2t_w])
+        finally:
+            for fd in (u2t_w, t2u_r, null):
+                os.close(fd)
+        run.job_fds = [u2t_r, t2u_w]
+        run.u_pid = pid
+        try:
+            run.u_pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            run.u_pidfd = None
+        run.deadline = time.monotonic() + 2 * run.timeout_s + 60.0  # queue backstop
+        worker = self.idle_worker()
+        if worker is None:
+            self.waiting.append(run)
+        else:
+            self.assign(worker, run)
+
+    def assign(self, worker: Worker, run: PoolRun) -> None:
+        worker.run, run.worker = run, worker
+        budget = run.timeout_s
+        header = json.dumps({"budget_s": budget, "cpu": run.cpu}).encode()
+        run.deadline = time.monotonic() + budget + 5.0  # backstop if the harness hangs
+        try:
+            os.set_blocking(worker.sock, True)
+            socket.send_fds(worker.sobj, [struct.pack(">I", len(header)) + header], run.job_fds)
+            write_all(worker.sock, struct.pack(">I", len(run.raw)) + run.raw)
+        except OSError as exc:
+            self.finish(run, {"status": "error", "tests": [],
+                              "message": f"the test harness is gone: {exc}"})
+            self.retire(worker)
+            return
+        finally:
+            for fd in run.job_fds:
+                os.close(fd)
+            run.job_fds = []
+            if worker.sock in self.workers:
+                os.set_blocking(worker.sock, False)
+
+    def next_cpu(self) -> int | None:
+        """The program and its harness talk in many short round trips: on one CPU a round
+        trip is a plain context switch, across CPUs it is a wake-up interrupt (several
+        times dearer, in a VM much more). Runs take the CPUs in turn."""
+        if not self.cpus or len(self.cpus) < 2:
+            return None
+        self.cpu_turn = (self.cpu_turn + 1) % len(self.cpus)
+        return self.cpus[self.cpu_turn]
+
+    def idle_worker(self) -> "Worker | None":
+        if self.idle:
+            return self.idle.pop()
+        if len(self.workers) >= self.MAX_WORKERS:
+            return None
+        used = {w.index for w in self.workers.values()}
+        index = next(i for i in range(self.MAX_WORKERS) if i not in used)
+        return self.spawn_worker(index)
+
+    def spawn_worker(self, index: int) -> "Worker | None":
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                worker_main(theirs.detach(), CONFIG["harness_uids"][index])
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        theirs.close()
+        try:
+            worker = Worker(index, pid, ours)
+        except ProcessLookupError:
+            ours.close()
+            return None
+        os.set_blocking(worker.sock, False)
+        self.workers[worker.sock] = worker
+        self.by_pidfd[worker.pidfd] = worker
+        self.poller.register(worker.sock, select.POLLIN)
+        self.poller.register(worker.pidfd, select.POLLIN)
+        return worker
+
+    def on_worker_data(self, worker: Worker) -> None:
+        try:
+            data = os.read(worker.sock, 1 << 20)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.retire(worker)
+            return
+        try:
+            frames = worker.frames.feed(data)
+        except (RpcBroken, ValueError):
+            self.retire(worker)
+            return
+        for frame in frames:
+            run = worker.run
+            worker.run = None
+            retire = isinstance(frame, dict) and frame.pop("retire", False)
+            if run is not None:
+                self.end_program(run, frame)
+            if retire:
+                self.retire(worker)
+                return
+            self.release(worker)
+
+    def end_program(self, run: PoolRun, result: dict) -> None:
+        """The verdict is in: kill the program, finish once it is really gone."""
+        run.worker = None
+        if run.u_pidfd is None:
+            return self.finish(run, result)
+        run.result = result
+        try:
+            os.kill(run.u_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.dying[run.u_pidfd] = run
+        self.poller.register(run.u_pidfd, select.POLLIN)
+
+    def on_program_exit(self, pidfd: int) -> None:
+        run = self.dying.pop(pidfd)
+        self.poller.unregister(pidfd)
+        run.program_gone = True
+        if run.sock in self.runs:
+            self.finish(run, run.result or {"status": "error", "tests": []})
+
+    def release(self, worker: Worker) -> None:
+        if self.waiting:
+            run = self.waiting.pop(0)
+            if run.sock in self.runs:
+                self.assign(worker, run)
+                return
+        self.idle.append(worker)
+
+    def on_worker_exit(self, worker: Worker) -> None:
+        self.retire(worker)
+
+    def retire(self, worker: Worker) -> None:
+        if worker.sock not in self.workers:
+            return
+        try:
+            os.kill(worker.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        for fd in (worker.sock, worker.pidfd):
+            try:
+                self.poller.unregister(fd)
+            except KeyError:
+                pass
+        del self.workers[worker.sock]
+        worker.sobj.close()
+        os.close(worker.pidfd)
+        del self.by_pidfd[worker.pidfd]
+        if worker in self.idle:
+            self.idle.remove(worker)
+        if worker.run is not None:
+            run, worker.run = worker.run, None
+            self.finish(run, {"status": "error", "tests": [],
+                              "message": "the test harness died during the run"})
+
+    def finish(self, run: PoolRun, result: dict) -> None:
+        if run.sock not in self.runs:
+            return
+        del self.runs[run.sock]
+        if run in self.waiting:
+            self.waiting.remove(run)
+        try:
+            self.poller.unregister(run.sock)
+        except KeyError:
+            pass
+        for fd in run.job_fds:
+            os.close(fd)
+        run.job_fds = []
+        if run.u_pidfd is not None:
+            self.dying.pop(run.u_pidfd, None)
+            try:
+                self.poller.unregister(run.u_pidfd)
+            except KeyError:
+                pass
+            os.close(run.u_pidfd)
+            run.u_pidfd = None
+        if not isinstance(result, dict):
+            result = {"status": "error", "tests": [], "message": "malformed verdict"}
+        if run.outputs is not None:
+            result["stdout"], result["stderr"] = (read_output(fd, run.output_cap)
+                                                  for fd in run.outputs)
+            for fd in run.outputs:
+                os.close(fd)
+            run.outputs = None
+        try:
+            cleanup_uids(run.uids, program_gone=run.program_gone)
+        finally:
+            result["duration_s"] = time.monotonic() - run.started
+            try:
+                os.set_blocking(run.sock, True)
+                send_frame(run.sock, result)
+            except (RpcBroken, OSError):
+                pass
+            for fd in run.fds:
+                os.close(fd)
+
+    def next_timeout(self) -> int:
+        pending = [r.deadline for r in self.runs.values() if r.ready]
+        if not pending:
+            return -1
+        return max(0, int((min(pending) - time.monotonic()) * 1000) + 1)
+
+    def check_deadlines(self) -> None:
+        now = time.monotonic()
+        for run in [r for r in self.runs.values() if r.ready and r.deadline <= now]:
+            worker = run.worker
+            if worker is not None:  # the harness did not stop at its own deadline
+                worker.run = None
+                self.retire(worker)
+            self.finish(run, {"status": "timeout", "tests": [],
+                              "message": f"timed out after {run.timeout_s:g} s"})
