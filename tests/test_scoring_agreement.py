@@ -108,3 +108,15 @@ def test_livecodebench_has_one_codec():
         lcbcodec.decode_tests(record["public_test_cases"])
     with pytest.raises(ds.DatasetError, match="neither JSON nor"):
         ds.decode_lcb_tests("not json, not base64 either")
+
+
+def test_math_equivalence_is_right_on_our_table():
+    """Our rules then math-verify (adopted: right on every pair; rules alone miss sets, mixed
+    numbers and 'x in (a, b)')."""
+    from core import jsonl
+    from core.paths import REPO_ROOT
+
+    rows = jsonl.read(REPO_ROOT / "data" / "eval" / "math_pairs.jsonl")
+    wrong = [(r["gold"], r["pred"]) for r in rows
+             if mathanswer.answers_match(r["pred"], r["gold"]) != r["equivalent"]]
+    assert len(rows) >= 40 and wrong == []

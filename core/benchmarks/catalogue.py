@@ -80,6 +80,14 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in [
               "arguments, order-insensitive) and name-only match."),
 ]}
 
+# Named suites: several benchmarks in one job, one result row each. A job's benchmark.name is
+# a benchmark, a suite, or a comma-separated list of either.
+SUITES: dict[str, tuple[str, ...]] = {
+    "code-suite": ("humaneval", "mbpp", "livecodebench"),
+    "vlm-suite": ("textvqa", "docvqa", "mmstar", "chartqa"),
+    "audio-suite": ("librispeech", "commonvoice"),
+}
+
 # Tiny randomly initialised models that halo-forge builds offline; they exercise every code
 # path without a download but answer noise.
 TINY_MODELS: dict[str, tuple[str, ...]] = {
@@ -124,6 +132,32 @@ def get(name: str) -> Benchmark:
         return BENCHMARKS[name.lower()]
     except KeyError:
         raise ValueError(f"unknown benchmark {name!r}; choose one of {', '.join(BENCHMARKS)}") from None
+
+
+def expand(spec: str) -> list[Benchmark]:
+    """The benchmarks a job runs: "humaneval", "humaneval,mbpp" or a suite ("code-suite"),
+    in order, each once. Unknown names raise ValueError with a did-you-mean."""
+    import difflib
+
+    out: list[Benchmark] = []
+    parts = [p.strip().lower() for p in str(spec).split(",")]
+    if not any(parts):
+        raise ValueError("names no benchmark")
+    for part in parts:
+        if not part:
+            raise ValueError(f"has an empty name in {spec!r}")
+        if part in SUITES:
+            found = [BENCHMARKS[n] for n in SUITES[part]]
+        elif part in BENCHMARKS:
+            found = [BENCHMARKS[part]]
+        else:
+            known = [*BENCHMARKS, *SUITES]
+            near = difflib.get_close_matches(part, known, n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            raise ValueError(f"is not a known benchmark or suite: '{part}'{hint}; known: "
+                             f"{', '.join(known)}")
+        out += [b for b in found if b not in out]
+    return out
 
 
 def names(type_: str | None = None) -> list[str]:

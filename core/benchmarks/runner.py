@@ -54,14 +54,20 @@ class Settings:
     output_dir: Path
     job_dir: Path
     seed: int = 0
+    # Within a suite: steps already taken by earlier benchmarks, and the suite's total, so
+    # the Monitor's `Step i/N` runs once from 1 to N over the whole job.
+    step_offset: int = 0
+    step_total: int | None = None
+    samples_name: str = "samples.jsonl"
 
     @property
     def model_label(self) -> str:
         return f"{self.model} + {self.adapter}" if self.adapter else self.model
 
 
-def settings_from(config: dict, job_dir: Path) -> Settings:
-    """Validate through core.configs (same schema as the CLI and the page) and flatten."""
+def settings_from(config: dict, job_dir: Path) -> list[Settings]:
+    """Validate through core.configs (same schema as the CLI and the page) and flatten: one
+    Settings per benchmark (a suite or a comma-separated name gives several)."""
     from core.configs import ConfigError, parse_config
 
     try:
@@ -70,20 +76,23 @@ def settings_from(config: dict, job_dir: Path) -> Settings:
         raise BenchmarkError(f"invalid benchmark config: {exc}") from None
     b, m = cfg["benchmark"], cfg["model"]
     try:
-        bench = catalogue.get(b["name"])
+        benches = catalogue.expand(b["name"])
     except ValueError as exc:
-        raise BenchmarkError(f"benchmark.name: {exc}") from None
+        raise BenchmarkError(f"benchmark.name {exc}") from None
     try:
-        catalogue.check_tiny_model(m["name"], bench.type)
+        for bench in benches:
+            catalogue.check_tiny_model(m["name"], bench.type)
     except ValueError as exc:
         raise BenchmarkError(str(exc)) from None
     out = Path(cfg.get("output_dir") or job_dir).expanduser().resolve()
-    return Settings(model=m["name"], adapter=m.get("adapter"), dtype=m.get("dtype", "auto"),
-                    trust_remote_code=bool(m.get("trust_remote_code")), bench=bench,
-                    limit=b.get("limit"), samples=int(b["samples"]),
-                    temperature=float(b["temperature"]), batch_size=int(b["batch_size"]),
-                    max_new_tokens=int(b["max_new_tokens"]), ks=sorted({1, *b.get("k", [1])}),
-                    output_dir=out, job_dir=Path(job_dir).resolve())
+    return [Settings(model=m["name"], adapter=m.get("adapter"), dtype=m.get("dtype", "auto"),
+                     trust_remote_code=bool(m.get("trust_remote_code")), bench=bench,
+                     limit=b.get("limit"), samples=int(b["samples"]),
+                     temperature=float(b["temperature"]), batch_size=int(b["batch_size"]),
+                     max_new_tokens=int(b["max_new_tokens"]), ks=sorted({1, *b.get("k", [1])}),
+                     output_dir=out, job_dir=Path(job_dir).resolve(),
+                     samples_name="samples.jsonl" if len(benches) == 1 else f"samples-{bench.name}.jsonl")
+            for bench in benches]
 
 
 # ---------------------------------------------------------------------------- entry point
@@ -94,33 +103,67 @@ def run(config: dict, job_dir: Path, should_stop: StopFn | None = None) -> int:
         from core.runner.signals import stop_requested
 
         should_stop = stop_requested
-    started = time.monotonic()
     try:
-        s = settings_from(config, Path(job_dir))
+        suite = settings_from(config, Path(job_dir))
     except BenchmarkError as exc:
         emit(f"error: {exc}")
         return 2
-    s.output_dir.mkdir(parents=True, exist_ok=True)
-    emit(f"benchmark {s.bench.name} ({catalogue.TYPES[s.bench.type]}) on {s.model_label}")
+    _GENERATORS.clear()
+    suite[0].output_dir.mkdir(parents=True, exist_ok=True)
     try:
-        loaded = data.load(s.bench, s.limit, log=emit)
-        if not loaded.items:
-            raise BenchmarkError(f"{s.bench.name}: no items to score")
-        emit(f"{len(loaded.items)} items from {loaded.source}")
-        _seed(s.seed)
-        outcome = RUNNERS[s.bench.type](s, loaded.items, should_stop)
+        loads = [_load_items(s) for s in suite]
     except (BenchmarkError, data.BenchmarkDataError) as exc:
         emit(f"error: {exc}")
         return 2
     except _model_errors() as exc:
         emit(f"error: {exc}")
         return 2
-    samples_path = s.output_dir / "samples.jsonl"
+    total = sum(expected_steps(len(ld.items), s.batch_size, s.samples, s.bench.type == "code")
+                for s, ld in zip(suite, loads))
+    results, offset = [], 0
+    for number, (s, loaded) in enumerate(zip(suite, loads), 1):
+        s.step_offset, s.step_total = offset, total
+        if len(suite) > 1:
+            emit(f"benchmark {number}/{len(suite)}: {s.bench.name}")
+        code, result = _run_one(s, loaded, should_stop)
+        if code != 0 or result is None:
+            if results:  # a suite keeps the benchmarks it finished
+                _write_results(suite[0], results)
+            return code
+        results.append(result)
+        offset += expected_steps(len(loaded.items), s.batch_size, s.samples, s.bench.type == "code")
+        _write_results(suite[0], results)
+    _GENERATORS.clear()
+    return 0
+
+
+def _load_items(s: Settings) -> data.Loaded:
+    loaded = data.load(s.bench, s.limit, log=emit)
+    if not loaded.items:
+        raise BenchmarkError(f"{s.bench.name}: no items to score")
+    return loaded
+
+
+def _run_one(s: Settings, loaded: data.Loaded, should_stop: StopFn) -> tuple[int, dict | None]:
+    """Run one benchmark of the job: (exit code, result or None when stopped or failed)."""
+    started = time.monotonic()
+    emit(f"benchmark {s.bench.name} ({catalogue.TYPES[s.bench.type]}) on {s.model_label}")
+    emit(f"{len(loaded.items)} items from {loaded.source}")
+    try:
+        _seed(s.seed)
+        outcome = RUNNERS[s.bench.type](s, loaded.items, should_stop)
+    except (BenchmarkError, data.BenchmarkDataError) as exc:
+        emit(f"error: {exc}")
+        return 2, None
+    except _model_errors() as exc:
+        emit(f"error: {exc}")
+        return 2, None
+    samples_path = s.output_dir / s.samples_name
     _write_jsonl(samples_path, outcome.rows)
     if outcome.stopped:
         emit(f"stopped after {outcome.done} of {len(loaded.items)} items; per-sample details in "
-             f"{samples_path}, no result written")
-        return 0
+             f"{samples_path}, no result written for {s.bench.name}")
+        return 0, None
     result = {
         "model": s.model_label,
         "benchmark": s.bench.name,
@@ -133,12 +176,11 @@ def run(config: dict, job_dir: Path, should_stop: StopFn | None = None) -> int:
         "timings": {k: round(v, 3) for k, v in outcome.timings.items()},
         "generated_tokens": outcome.new_tokens,
     }
-    _write_results(s, result)
-    emit_metric(outcome.steps, **outcome.metrics)
+    emit_metric(s.step_offset + outcome.steps, **outcome.metrics)
     # Not "name: value": the metrics were already reported on the JSON line above.
     summary = ", ".join(f"{k} {v:.4f}" for k, v in outcome.metrics.items())
     emit(f"result of {s.bench.name} on {s.model_label}: {summary}")
-    return 0
+    return 0, result
 
 
 def _model_errors() -> tuple[type[BaseException], ...]:
@@ -171,12 +213,12 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
     jsonl.write(path, rows)
 
 
-def _write_results(s: Settings, result: dict) -> None:
-    text = json.dumps([result], indent=2) + "\n"
-    (s.job_dir / "results.json").write_text(text)
+def _write_results(s: Settings, results: list[dict]) -> None:
+    """JOB_DIR/results.json: one row per finished benchmark (the supervisor reads it)."""
+    (s.job_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     if s.output_dir != s.job_dir:
-        copy = dict(result, details=str((s.output_dir / "samples.jsonl").resolve()))
-        (s.output_dir / "results.json").write_text(json.dumps([copy], indent=2) + "\n")
+        copies = [dict(r, details=str((s.job_dir / r["details"]).resolve())) for r in results]
+        (s.output_dir / "results.json").write_text(json.dumps(copies, indent=2) + "\n")
 
 
 # ---------------------------------------------------------------------------- model names
@@ -225,6 +267,18 @@ def training_output(path: Path) -> Path:
                          "(adapter_config.json), nor a checkpoint with one")
 
 
+# One model load per job: the benchmarks of a suite share the generator.
+_GENERATORS: dict[tuple, object] = {}
+
+
+def _generator(cls, s: Settings):
+    model_path, adapter = resolve(s)
+    key = (cls.__name__, model_path, adapter, s.dtype, s.trust_remote_code)
+    if key not in _GENERATORS:
+        _GENERATORS[key] = cls.load(model_path, adapter, s.dtype, s.trust_remote_code)
+    return _GENERATORS[key]
+
+
 # ---------------------------------------------------------------------------- outcomes
 
 
@@ -243,7 +297,9 @@ def _batches(seq: list, size: int) -> list[list]:
     return [seq[i:i + size] for i in range(0, len(seq), size)]
 
 
-def _progress(step: int, total: int, new_tokens: int, seconds: float) -> None:
+def _progress(s: Settings, step: int, total: int, new_tokens: int, seconds: float) -> None:
+    """`Step i/N` counted over the whole job (a suite's benchmarks one after the other)."""
+    step, total = s.step_offset + step, s.step_total or total
     emit(f"Step {step}/{total}")
     emit_metric(step, gen_tokens_per_s=round(new_tokens / seconds, 2) if seconds > 0 else 0.0)
 
@@ -256,8 +312,7 @@ def run_code(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcom
 
     if s.samples > 1 and s.temperature == 0:
         emit("note: temperature 0 is greedy, so the n samples per problem are identical")
-    model_path, adapter = resolve(s)
-    gen = TextGenerator.load(model_path, adapter, s.dtype, s.trust_remote_code)
+    gen = _generator(TextGenerator, s)
     if s.bench.name == "humaneval" and not gen.has_chat_template:
         # A base model continues the function itself, as in the original evaluation; the
         # verifier appends such a continuation to the prompt.
@@ -278,7 +333,7 @@ def run_code(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcom
             outputs[key] = text
         gen_s += time.monotonic() - t0
         tokens += new_tokens
-        _progress(step, total, new_tokens, time.monotonic() - t0)
+        _progress(s, step, total, new_tokens, time.monotonic() - t0)
     emit(f"verifying {len(jobs)} completions with the {s.bench.name} verifier")
     t0 = time.monotonic()
     verifier = registry.get(s.bench.name)
@@ -294,11 +349,16 @@ def run_code(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcom
         rows.append({"id": items[i].id, "sample": j, "prompt": items[i].prompt,
                      "output": outputs[(i, j)], "passed": bool(verdict.passed),
                      "reward": float(verdict.reward), "status": str(verdict.status),
-                     "message": getattr(verdict, "message", "")})
+                     "message": getattr(verdict, "message", ""),
+                     # the verifier's own per-test record (name, passed, message with the
+                     # failing line / expected vs actual), for the sample inspector
+                     "tests": [t.to_dict() for t in getattr(verdict, "tests", [])],
+                     "stdout": getattr(verdict, "stdout", ""),
+                     "stderr": getattr(verdict, "stderr", "")})
     counts = [(s.samples, passed[i]) for i in range(len(items))]
     table = metrics.pass_at_k_table(counts, s.ks)
     rate = sum(c for _, c in counts) / len(jobs)
-    emit(f"Step {total}/{total} | verification rate: {rate:.4f}")
+    emit(f"Step {s.step_offset + total}/{s.step_total or total} | verification rate: {rate:.4f}")
     emit(f"generation {gen_s:.2f} s, verification {verify_s:.2f} s")
     return Outcome({**table, "verification_rate": rate}, rows, total, len(items),
                    timings={"generation_s": gen_s, "verification_s": verify_s},
@@ -330,8 +390,7 @@ def score_vlm(bench: str, output: str, item: data.Item) -> dict[str, float]:
 
 
 def run_vlm(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcome:
-    model_path, adapter = resolve(s)
-    gen = VLMGenerator.load(model_path, adapter, s.dtype, s.trust_remote_code)
+    gen = _generator(VLMGenerator, s)
     return _run_scored(s, items, should_stop,
                        lambda batch: gen.generate([(it.image, it.prompt) for it in batch],
                                                   max_new_tokens=s.max_new_tokens),
@@ -342,8 +401,7 @@ def run_vlm(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcome
 
 
 def run_audio(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcome:
-    model_path, adapter = resolve(s)
-    gen = ASRGenerator.load(model_path, adapter, s.dtype, s.trust_remote_code)
+    gen = _generator(ASRGenerator, s)
 
     def score(out: str, it: data.Item) -> dict[str, float]:
         we, wn = metrics.word_errors(out, it.reference)
@@ -369,8 +427,7 @@ def run_audio(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outco
 
 
 def run_agentic(s: Settings, items: list[data.Item], should_stop: StopFn) -> Outcome:
-    model_path, adapter = resolve(s)
-    gen = TextGenerator.load(model_path, adapter, s.dtype, s.trust_remote_code)
+    gen = _generator(TextGenerator, s)
 
     def generate(batch: list[data.Item]) -> tuple[list[str], int]:
         prompts = [gen.render_tools_prompt(it.prompt, xlam_tools_to_schemas(it.extra["tools"]))
@@ -403,7 +460,7 @@ def _run_scored(s: Settings, items: list[data.Item], should_stop: StopFn,
             rows.append(_row(it, text, score(text, it)))
         gen_s, score_s = gen_s + t1 - t0, score_s + time.monotonic() - t1
         tokens += new_tokens
-        _progress(step, len(batches), new_tokens, t1 - t0)
+        _progress(s, step, len(batches), new_tokens, t1 - t0)
     out: dict[str, float] = {}
     if aggregate:
         for name in s.bench.metrics:

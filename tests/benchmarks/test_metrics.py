@@ -196,3 +196,14 @@ def test_call_match_duplicate_calls_are_counted():
     ref = '[{"name": "f", "arguments": {}}, {"name": "f", "arguments": {}}]'
     assert m.call_match('[{"name": "f", "arguments": {}}]', ref)["call_exact_match"] == 0.0
     assert m.call_match('[{"name": "f"}, {"name": "f", "arguments": {}}]', ref)["call_exact_match"] == 1.0
+
+
+def test_wer_normalisation_is_right_on_our_table():
+    """The adopted English normaliser against a careful reader's word-error counts."""
+    from core import jsonl
+    from core.paths import REPO_ROOT
+
+    rows = jsonl.read(REPO_ROOT / "data" / "eval" / "wer_pairs.jsonl")
+    wrong = [(r["reference"], r["hypothesis"]) for r in rows
+             if m.word_errors(r["hypothesis"], r["reference"])[0] != r["errors"]]
+    assert len(rows) >= 16 and wrong == []

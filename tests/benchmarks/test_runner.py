@@ -201,7 +201,7 @@ def test_adapter_directory_loads_its_base_model(tiny_text, tmp_path, capsys):
     peft_model = get_peft_model(base, LoraConfig(r=2, target_modules=["q_proj", "v_proj"]))
     adapter = tmp_path / "run" / "adapter"
     peft_model.save_pretrained(adapter)
-    settings = runner.settings_from({"kind": "benchmark", "model": {"name": str(tmp_path / "run")},
+    [settings] = runner.settings_from({"kind": "benchmark", "model": {"name": str(tmp_path / "run")},
                                      "benchmark": {"name": "xlam"}}, tmp_path)
     assert runner.resolve(settings) == (str(tiny_text), str(adapter))
     (tmp_path / "job").mkdir()
