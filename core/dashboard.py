@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import text
 
 from core import ledger, monitor
+from core.hardware import HOST_DEVICE  # light: GPU libraries load only when sampling
 from core.ledger import ACTIVE, COMPLETED, FAILED, QUEUED, STOPPED
 
 # The supervisor samples every few seconds; older rows mean it is not sampling any more.
@@ -35,7 +36,8 @@ def ledger_gpus(max_age_s: float = RECENT_GPU_S, now: float | None = None) -> li
         # The time index bounds both scans to the recent window, however long the history.
         rows = conn.execute(text(
             "SELECT * FROM gpu_sample WHERE id IN (SELECT MAX(id) FROM gpu_sample "
-            "WHERE time >= :since GROUP BY device) ORDER BY device"), {"since": since})
+            "WHERE time >= :since AND device != :host GROUP BY device) ORDER BY device"),
+            {"since": since, "host": HOST_DEVICE})
         return [dict(r._mapping) for r in rows]
 
 
@@ -236,3 +238,73 @@ def benchmark_scores(max_models: int = 8) -> dict:
     categories.sort()
     return {"categories": categories,
             "groups": {m: [cells.get((m, c)) for c in categories] for m in models}}
+
+
+# ---- GPU history --------------------------------------------------------------------------
+
+HISTORY_WINDOWS = {"last hour": 3600.0, "last day": 86400.0}
+HISTORY_POINTS = 240  # per device and series: enough for a chart, cheap to send
+
+
+def gpu_history(window_s: float = 3600.0, max_points: int = HISTORY_POINTS,
+                now: float | None = None) -> dict:
+    """The stored telemetry of the last window_s, per device, averaged into at most
+    max_points time buckets (the bucket's peak for memory, so a spike is not averaged away).
+
+    {"bucket_s", "devices": [{"device", "name", "host" (True for the CPU/RAM rows stored when
+    there is no GPU), "mem_total", "gtt_total", "t": [bucket start, s], "utilization",
+    "mem_used", "gtt_used", "temperature", "power": [value or None per bucket]}]}.
+    One grouped range scan over the time index: a day of 5 s samples of two GPUs (about 35,000
+    rows) reads in tens of ms (bench/bench_gpu_history.py).
+    """
+    now = now or time.time()
+    since = now - window_s
+    bucket = max(1.0, window_s / max(1, max_points))
+    with ledger.reader() as conn:
+        rows = conn.execute(text(
+            "SELECT device, CAST((time - :since) / :b AS INTEGER) AS k, MAX(name), "
+            "AVG(utilization), MAX(mem_used), MAX(mem_total), MAX(gtt_used), MAX(gtt_total), "
+            "AVG(temperature), AVG(power) FROM gpu_sample WHERE time >= :since "
+            "GROUP BY device, k ORDER BY device, k"), {"since": since, "b": bucket}).all()
+    devices: dict[str, dict] = {}
+    for device, k, name, util, mem, mem_total, gtt, gtt_total, temp, power in rows:
+        d = devices.setdefault(device, {
+            "device": device, "name": name, "host": device == HOST_DEVICE, "mem_total": None,
+            "gtt_total": None, "t": [], "utilization": [], "mem_used": [], "gtt_used": [],
+            "temperature": [], "power": []})
+        d["t"].append(since + k * bucket)
+        for key, value in (("utilization", util), ("mem_used", mem), ("gtt_used", gtt),
+                           ("temperature", temp), ("power", power)):
+            d[key].append(value)
+        d["mem_total"] = mem_total or d["mem_total"]
+        d["gtt_total"] = gtt_total or d["gtt_total"]
+    # GPUs first; the host rows only matter when there is no GPU.
+    out = [d for d in devices.values() if not d["host"]] or list(devices.values())
+    return {"bucket_s": bucket, "devices": out}
+
+
+def history_charts(device: dict) -> list[tuple[str, list[dict], str]]:
+    """The chartable series of one device: [(title, [{"name", "x", "y"}], unit)], leaving out
+    what the device never reported (a tool without power readings draws no power chart)."""
+    t = device["t"]
+
+    def has(key):
+        return any(v is not None for v in device[key])
+
+    charts = []
+    if has("utilization"):
+        charts.append(("CPU" if device["host"] else "Utilisation",
+                       [{"name": "utilisation", "x": t, "y": device["utilization"]}], "%"))
+    mem = [{"name": "RAM" if device["host"] else "VRAM", "x": t,
+            "y": [None if v is None else v / 2**30 for v in device["mem_used"]]}]
+    if has("gtt_used"):
+        mem.append({"name": "GTT", "x": t,
+                    "y": [None if v is None else v / 2**30 for v in device["gtt_used"]]})
+    if has("mem_used") or has("gtt_used"):
+        charts.append(("Memory", mem, "GiB"))
+    if has("temperature"):
+        charts.append(("Temperature", [{"name": "temperature", "x": t,
+                                        "y": device["temperature"]}], "°C"))
+    if has("power"):
+        charts.append(("Power", [{"name": "power", "x": t, "y": device["power"]}], "W"))
+    return charts

@@ -479,6 +479,18 @@ def sample_host() -> dict:
     return out
 
 
+HOST_DEVICE = "cpu"  # the device name of host rows in gpu_sample
+
+
+def host_as_sample() -> GpuSample:
+    """CPU and RAM as a gpu_sample row (device "cpu", source "host"), stored when no GPU is
+    found so that the Dashboard can chart the machine's history too. Sampled every few
+    seconds by the supervisor, each CPU reading covers the interval since the previous one."""
+    h = sample_host()
+    return GpuSample(device=HOST_DEVICE, name="CPU", utilization=h["cpu_percent"],
+                     mem_used=h["ram_used"], mem_total=h["ram_total"], source="host")
+
+
 def _meminfo(path: str = "/proc/meminfo") -> dict[str, float]:
     info = {}
     for line in (_read(Path(path)) or "").splitlines():

@@ -168,6 +168,34 @@ def _recent() -> None:
         })
 
 
+def _history() -> None:
+    from streamlit_echarts import st_echarts
+
+    st.subheader("GPU history")
+    label = st.segmented_control("Window", list(dashboard.HISTORY_WINDOWS), key="dash_hist_window",
+                                 default="last hour", label_visibility="collapsed")
+    history = dashboard.gpu_history(dashboard.HISTORY_WINDOWS[label or "last hour"])
+    if not history["devices"]:
+        st.caption("No telemetry stored for this window: the supervisor samples the GPUs (or, "
+                   "without one, CPU and RAM) every few seconds while it runs.")
+        return
+    for device in history["devices"]:
+        title = "CPU and RAM (no GPU detected)" if device["host"] else \
+            f"GPU {device['device']} · {device.get('name') or ''}"
+        st.markdown(f"**{html.escape(title)}**")
+        charts = dashboard.history_charts(device)
+        cols = st.columns(max(1, len(charts)))
+        for col, (name, series, unit) in zip(cols, charts):
+            with col:
+                st.caption(name)
+                st_echarts(_layout(metric_chart(series, x_name="", y_name=unit, band=False,
+                                                time_axis=True)),
+                           height="200px", key=f"dash_hist_{device['device']}_{name}")
+        if not any(name == "Power" for name, _, _ in charts) and not device["host"]:
+            st.caption("Power: not reported by this device's telemetry tool.")
+    st.caption(f"Averaged over {history['bucket_s']:.0f} s buckets (memory: the bucket's peak).")
+
+
 @st.fragment(run_every="15s")
 def charts() -> None:
     left, right = st.columns(2)
@@ -175,6 +203,7 @@ def charts() -> None:
         _training_chart()
     with right:
         _benchmark_chart()
+    _history()
     _recent()
 
 

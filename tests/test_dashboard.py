@@ -158,3 +158,39 @@ def test_empty_ledger(home, no_live_gpu):
     assert dashboard.training_history() == []
     assert dashboard.benchmark_scores() == {"categories": [], "groups": {}}
     assert dashboard.gpu_status()["source"] == "none"
+
+
+def test_gpu_history_buckets_a_day_per_device_and_keeps_memory_peaks(home):
+    now = 1_000_000.0
+    rows = []
+    for i in range(0, 86400, 60):  # a day of samples every minute, two GPUs
+        for dev in ("0", "1"):
+            rows.append({"time": now - 86400 + i, "device": dev, "name": f"gpu{dev}",
+                         "utilization": 50.0, "mem_used": float(2**30 if i != 3600 else 5 * 2**30),
+                         "mem_total": 8.0 * 2**30, "temperature": 60.0, "power": None,
+                         "source": "test"})
+    ledger.insert_gpu_samples(rows)
+    day = dashboard.gpu_history(86400, max_points=100, now=now)
+    assert [d["device"] for d in day["devices"]] == ["0", "1"] and day["bucket_s"] == 864
+    zero = day["devices"][0]
+    assert 99 <= len(zero["t"]) <= 101 and set(zero["utilization"]) == {50.0}
+    assert max(zero["mem_used"]) == 5 * 2**30  # the one-minute spike survives the bucketing
+    names = [c[0] for c in dashboard.history_charts(zero)]
+    assert names == ["Utilisation", "Memory", "Temperature"]  # no power reported: no chart
+    hour = dashboard.gpu_history(3600, now=now)
+    assert len(hour["devices"][0]["t"]) == 60  # one sample a minute, 15 s buckets
+
+
+def test_gpu_history_shows_cpu_and_ram_only_without_a_gpu(home):
+    from core.hardware import HOST_DEVICE
+
+    now = time.time()
+    ledger.insert_gpu_samples([{"time": now - 10, "device": HOST_DEVICE, "name": "CPU",
+                                "utilization": 30.0, "mem_used": 4.0 * 2**30,
+                                "mem_total": 16.0 * 2**30, "source": "host"}])
+    hist = dashboard.gpu_history(3600)
+    assert [d["host"] for d in hist["devices"]] == [True]
+    assert [c[0] for c in dashboard.history_charts(hist["devices"][0])] == ["CPU", "Memory"]
+    assert dashboard.ledger_gpus() == []  # host rows are not GPUs on the live cards
+    ledger.insert_gpu_samples([_gpu_row("0", now - 5, 10)])
+    assert [d["device"] for d in dashboard.gpu_history(3600)["devices"]] == ["0"]

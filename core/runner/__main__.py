@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -44,8 +45,17 @@ def main(argv: list[str]) -> int:
             break
         except InterruptedError:
             continue
-    write_exit_status(job_dir, returncode=rc, started=started)
+    write_exit_status(job_dir, returncode=rc, started=started, peak_rss_mb=_peak_rss_mb())
     return 0
+
+
+def _peak_rss_mb() -> float | None:
+    """The largest resident set of any waited-for descendant (the job), in MiB: what a CPU
+    job reports as its peak memory (Linux gives ru_maxrss in KiB)."""
+    try:
+        return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    except (OSError, ValueError):
+        return None
 
 
 if __name__ == "__main__":

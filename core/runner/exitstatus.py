@@ -11,7 +11,7 @@ FILENAME = "exit_status.json"
 
 
 def write_exit_status(job_dir: Path, returncode: int, error: str | None = None,
-                      started: float | None = None) -> None:
+                      started: float | None = None, peak_rss_mb: float | None = None) -> None:
     sig = None
     if returncode < 0:
         try:
@@ -19,7 +19,7 @@ def write_exit_status(job_dir: Path, returncode: int, error: str | None = None,
         except ValueError:
             sig = f"signal {-returncode}"
     data = {"returncode": returncode, "signal": sig, "error": error,
-            "started": started, "finished": time.time()}
+            "started": started, "finished": time.time(), "peak_rss_mb": peak_rss_mb}
     tmp = job_dir / (FILENAME + ".tmp")
     tmp.write_text(json.dumps(data))
     os.replace(tmp, job_dir / FILENAME)

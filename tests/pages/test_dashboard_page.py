@@ -81,3 +81,42 @@ def test_empty_ledger_shows_no_gpu_card_and_how_to_start(home):
     assert "Nothing running" in captions and "No benchmark results yet" in captions
     assert "No training run has logged a loss yet" in captions
     assert not at.get("bidi_component")  # no chart with invented numbers
+
+
+def test_gpu_history_charts_per_device_and_says_when_power_is_not_reported(home):
+    import time
+
+    from core import ledger
+
+    now = time.time()
+    ledger.insert_gpu_samples([
+        {"time": now - 600 + i * 5, "device": "0", "name": "Radeon 8060S", "utilization": 80.0,
+         "mem_used": 3.0 * 2**30, "mem_total": 4.0 * 2**30, "gtt_used": 20.0 * 2**30,
+         "gtt_total": 96.0 * 2**30, "temperature": 55.0, "power": None, "source": "amd-smi"}
+        for i in range(100)])
+    at = _run()
+    assert not at.exception
+    util = _chart(at, "dash_hist_0_Utilisation")
+    assert util["series"][0]["data"][-1][1] == 80.0 and util["xAxis"]["type"] == "time"
+    mem = _chart(at, "dash_hist_0_Memory")
+    assert [s["name"] for s in mem["series"]] == ["VRAM", "GTT"]
+    assert mem["series"][1]["data"][0][1] == 20.0  # GiB
+    captions = " ".join(c.value for c in at.caption)
+    assert "Power: not reported" in captions
+    at.segmented_control(key="dash_hist_window").set_value("last day").run()
+    assert "Averaged over 360 s buckets" in " ".join(c.value for c in at.caption)
+
+
+def test_without_a_gpu_the_history_charts_cpu_and_ram(home):
+    import time
+
+    from core import ledger
+    from core.hardware import HOST_DEVICE
+
+    ledger.insert_gpu_samples([{"time": time.time() - 60 + 20 * i, "device": HOST_DEVICE,
+                                "name": "CPU", "utilization": 25.0 + i, "mem_used": 2.0**33,
+                                "mem_total": 2.0**34, "source": "host"} for i in range(3)])
+    at = _run()
+    assert "CPU and RAM (no GPU detected)" in " ".join(m.value for m in at.markdown)
+    assert _chart(at, "dash_hist_cpu_CPU")["series"][0]["data"][-1][1] == 27.0
+    assert _chart(at, "dash_hist_cpu_Memory")["series"][0]["name"] == "RAM"
