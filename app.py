@@ -20,6 +20,7 @@ PAGES = [
     ("pages/verifiers.py", "Verifiers", ":material/fact_check:", "verifiers"),
     ("pages/datasets.py", "Datasets", ":material/dataset:", "datasets"),
     ("pages/results.py", "Results", ":material/leaderboard:", "results"),
+    ("pages/settings.py", "Settings", ":material/settings:", "settings"),
 ]
 
 st.set_page_config(page_title="halo-forge", page_icon=":material/local_fire_department:",

@@ -16,7 +16,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import ledger, settings as settings_mod
+from core import credentials, ledger, notify, settings as settings_mod
 from core.ledger import ACTIVE, COMPLETED, FAILED, QUEUED, RUNNING, STARTING, STOPPED, STOPPING
 from core.runner.executors import Executor, LocalExecutor, Poll, make_executor
 from core.runner.tail import Tailer
@@ -59,6 +59,7 @@ class Supervisor:
         self.reconcile()
         sampler = threading.Thread(target=self._gpu_loop, name="gpu-sampler", daemon=True)
         sampler.start()
+        notify.start_thread(self._stop)  # webhooks never wait in this loop
         while not self._stop.is_set():
             started = time.monotonic()
             self.tick()
@@ -178,7 +179,10 @@ class Supervisor:
             env = self._environment(job)
             executor = self._executor(job)
             job_dir.mkdir(parents=True, exist_ok=True)
-            launch = executor.submit(job, job_dir, env)
+            # Secrets go to a local process only: never onto the job row with `env`, nor into
+            # a cluster engine's batch script or job record (clusters keep their own HF login).
+            secret = credentials.job_env() if job["executor"] == "local" else {}
+            launch = executor.submit(job, job_dir, {**env, **secret})
         except Exception as exc:
             log.error("could not launch job %s:\n%s", job["id"], traceback.format_exc())
             ledger.transition(job["id"], (STARTING, STOPPING), FAILED,
@@ -290,10 +294,11 @@ class Supervisor:
     def sample_gpus(self) -> int:
         from dataclasses import asdict
 
-        from core.hardware import sample_gpus
+        from core.hardware import host_as_sample, sample_gpus
 
         now = time.time()
-        rows = [{**asdict(s), "time": now} for s in sample_gpus()]
+        # Without a GPU the machine's CPU and RAM are charted instead.
+        rows = [{**asdict(s), "time": now} for s in (sample_gpus() or [host_as_sample()])]
         ledger.insert_gpu_samples(rows)
         if now - self._last_prune > 3600:
             ledger.prune_gpu_samples(now - self.cfg.gpu_retention_h * 3600)
