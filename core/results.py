@@ -19,7 +19,8 @@ from core import ledger, monitor
 # Columns the table always has, in this order; benchmark-specific metrics go between the
 # pass@k columns and "Primary metric".
 LEAD_COLUMNS = ["ID", "Job", "Model", "Benchmark", "Pass@1", "Pass@5"]
-TAIL_COLUMNS = ["Primary metric", "Primary value", "Samples", "Duration (s)", "Data", "Date"]
+TAIL_COLUMNS = ["Primary metric", "Primary value", "ci_low", "ci_high", "Samples", "Duration (s)",
+                "Data", "Overlap", "Date"]
 FORMATS = ("csv", "json")
 TRAINING_KINDS = ("sft", "raft", "command")
 X_AXES = ("step", "time")
@@ -56,16 +57,59 @@ def table(models: Iterable[str] | None = None, benchmarks: Iterable[str] | None 
         df[col] = pd.to_numeric(raw[col], errors="coerce")
     df["Primary metric"] = raw["primary_metric"]
     df["Primary value"] = raw["primary_value"].astype(float)
+    bounds = [primary_interval(r.get("details_path"), r.get("primary_metric"))
+              for r in raw[["details_path", "primary_metric"]].to_dict("records")]
+    df["ci_low"] = [b[0] for b in bounds]
+    df["ci_high"] = [b[1] for b in bounds]
     df["Samples"] = raw["samples"].astype(int)
     df["Duration (s)"] = raw["duration_s"].astype(float)
     df["Data"] = raw["source"] if "source" in raw else None
+    df["Overlap"] = [overlap_cell(v) for v in raw["overlap"]] if "overlap" in raw else None
     df["Date"] = raw["created_at"].dt.floor("s")
     return filter_table(df, models, benchmarks)
 
 
 _RESULT_COLUMNS = {"id", "job_id", "model", "benchmark", "pass_at_1", "pass_at_5",
                    "primary_metric", "primary_value", "metrics", "samples", "duration_s",
-                   "details_path", "source", "created_at"}
+                   "details_path", "source", "created_at", "overlap"}
+_INTERVALS: dict[tuple, tuple[float | None, float | None]] = {}
+
+
+def primary_interval(details_path: str | None, metric: str | None) -> tuple[float | None, float | None]:
+    """95 % interval of a result's primary score from its per-item details (Wilson for a
+    proportion, bootstrap otherwise); (None, None) when the details are gone or unreadable."""
+    import os
+
+    from core import comparison
+
+    if not isinstance(details_path, str) or not details_path or not isinstance(metric, str):
+        return None, None
+    try:
+        key = (details_path, os.stat(details_path).st_mtime, metric)
+    except OSError:
+        return None, None
+    if key not in _INTERVALS:
+        try:
+            iv = comparison.score_interval(comparison.read_details(details_path), metric)
+            _INTERVALS[key] = (iv.low, iv.high)
+        except (comparison.ComparisonError, ValueError):
+            _INTERVALS[key] = (None, None)
+    return _INTERVALS[key]
+
+
+def overlap_cell(value: Any) -> str | None:
+    """The Overlap column: "3/164" (items sharing an n-gram with the adapter's training data
+    of the items checked), or None when no check ran."""
+    from core import contamination
+
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return None
+    try:
+        data = json.loads(value) if isinstance(value, str) else value
+    except json.JSONDecodeError:
+        return None
+    reports = data if isinstance(data, list) else [data]
+    return ", ".join(contamination.short_summary(r) for r in reports if isinstance(r, dict)) or None
 
 
 def filter_table(df, models: Iterable[str] | None = None, benchmarks: Iterable[str] | None = None):
@@ -81,6 +125,72 @@ def metric_columns(df) -> list[str]:
     """The score columns of a results table (pass@k and benchmark-specific metrics)."""
     return [c for c in df.columns
             if c not in LEAD_COLUMNS[:4] and c not in TAIL_COLUMNS]
+
+
+# ---- significance -------------------------------------------------------------------------
+
+COMPARISON_COLUMNS = ["benchmark", "metric", "result_a", "result_b", "model_a", "model_b", "n",
+                      "n_a", "n_b", "a", "b", "delta", "ci_low", "ci_high", "p_value", "test",
+                      "a_only", "b_only", "significant", "sentence", "note"]
+
+
+def significance(df) -> list[dict]:
+    """Paired comparisons of selected results: each result against the oldest selected result
+    of the same benchmark (the baseline, usually the base model), on its primary metric, item
+    by item. Entries that cannot be compared carry an `error` sentence instead of figures."""
+    from core import comparison
+
+    rows = sorted(records(df), key=lambda r: r["ID"])
+    raw = ledger.results_df()
+    details = dict(zip(raw["id"].astype(int), raw["details_path"])) if not raw.empty else {}
+    baseline: dict[str, dict] = {}
+    out = []
+    for row in rows:
+        bench = row["Benchmark"]
+        if bench not in baseline:
+            baseline[bench] = row
+            continue
+        base = baseline[bench]
+        metric = base.get("Primary metric") or "pass@1"
+        entry = {"benchmark": bench, "metric": metric, "result_a": base["ID"],
+                 "result_b": row["ID"], "model_a": base["Model"], "model_b": row["Model"]}
+        try:
+            entry.update(comparison.compare_rows(
+                comparison.read_details(details.get(base["ID"])),
+                comparison.read_details(details.get(row["ID"])), metric))
+            entry["higher_is_better"] = comparison.higher_is_better(metric)
+        except comparison.ComparisonError as exc:
+            entry["error"] = str(exc)
+        out.append(entry)
+    return out
+
+
+def details_path(result_id: int) -> str | None:
+    """The per-item details file of one result row."""
+    raw = ledger.results_df()
+    if raw.empty:
+        return None
+    match = raw[raw["id"] == int(result_id)]
+    value = None if match.empty else match.iloc[0]["details_path"]
+    return value if isinstance(value, str) else None
+
+
+def significance_line(entry: dict) -> str:
+    """"#12 → #15 humaneval pass@1: Δ +4.3 pts [...], p = 0.21, not significant at 0.05 (n = 164)"."""
+    head = f"#{entry['result_a']} \u2192 #{entry['result_b']} {entry['benchmark']} {entry['metric']}"
+    if entry.get("error"):
+        return f"{head}: not compared ({entry['error']})"
+    lower = "" if entry.get("higher_is_better", True) else " (lower is better)"
+    line = f"{head}{lower}: {entry['a']:.1%} \u2192 {entry['b']:.1%}, {entry['sentence']}"
+    return f"{line}; {entry['note']}" if entry.get("note") else line
+
+
+def significance_frame(entries: list[dict]):
+    """The comparisons as a table (what the significance export holds)."""
+    import pandas as pd
+
+    cols = COMPARISON_COLUMNS + (["error"] if any("error" in e for e in entries) else [])
+    return pd.DataFrame([{c: e.get(c) for c in cols} for e in entries], columns=cols)
 
 
 def options(df) -> dict[str, list[str]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import results
+from core import comparison, inspector, results
 from core.charts import grouped_bars, metric_chart
 
 st.title("Results")
@@ -24,6 +24,13 @@ def _column_config(df) -> dict:
     # every score is a fraction (pass@k, accuracy, ANLS, WER): shown as a percentage
     config = {c: st.column_config.NumberColumn(c, format="percent")
               for c in [*results.metric_columns(df), "Primary value"]}
+    config["ci_low"] = st.column_config.NumberColumn("95% CI low", format="percent",
+                                                     help="Interval of the primary value from the per-item "
+                                                          "details (Wilson for a proportion, bootstrap otherwise)")
+    config["ci_high"] = st.column_config.NumberColumn("95% CI high", format="percent")
+    config["Overlap"] = st.column_config.TextColumn(
+        "Overlap", help="Benchmark items sharing a word 13-gram with the adapter's training data, "
+                        "of the items checked (empty: no check ran)")
     config["Date"] = st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD HH:mm", timezone="UTC")
     config["Duration (s)"] = st.column_config.NumberColumn("Duration (s)", format="%.1f")
     config["ID"] = st.column_config.NumberColumn("ID", format="%d")
@@ -62,6 +69,54 @@ def _compare(selected) -> None:
     if data["categories"]:
         st_echarts(_layout(grouped_bars(data["categories"], data["groups"], y_name="%")),
                    height="340px", key="res_compare_chart")
+    _significance(selected)
+
+
+def _significance(selected) -> None:
+    entries = results.significance(selected)
+    if not entries:
+        st.caption("Select two results of the same benchmark to test the difference item by item.")
+        return
+    st.markdown("**Paired significance** (each result against the oldest selected one of its "
+                "benchmark, item by item)")
+    for entry in entries:
+        st.markdown(f"- {results.significance_line(entry)}")
+    frame = results.significance_frame(entries)
+    cols = st.columns([1, 1, 2])
+    cols[0].download_button("Significance as CSV", results.export(frame, "csv"),
+                            file_name="significance.csv", mime="text/csv", key="res_dl_sig_csv",
+                            on_click="ignore", icon=":material/download:")
+    cols[1].download_button("Significance as JSON", results.export(frame, "json"),
+                            file_name="significance.json", mime="application/json",
+                            key="res_dl_sig_json", on_click="ignore", icon=":material/download:")
+    for i, entry in enumerate(e for e in entries if not e.get("error")):
+        _flips(entry, i)
+
+
+def _flips(entry: dict, index: int) -> None:
+    rows_a = comparison.read_details(results.details_path(entry["result_a"]))
+    rows_b = comparison.read_details(results.details_path(entry["result_b"]))
+    moved = comparison.changed_items(rows_a, rows_b, entry["metric"], entry.get("higher_is_better", True))
+    binary = entry.get("a_only") is not None
+    worse = f"pass \u2192 fail ({len(moved['worse'])})" if binary else f"worse ({len(moved['worse'])})"
+    better = f"fail \u2192 pass ({len(moved['better'])})" if binary else f"better ({len(moved['better'])})"
+    with st.expander(f"Flips #{entry['result_a']} \u2192 #{entry['result_b']}: {worse}, {better}"):
+        for tab, side in zip(st.tabs([worse, better]), ("worse", "better")):
+            with tab:
+                items = moved[side]
+                if not items:
+                    st.caption("None.")
+                    continue
+                pick = st.selectbox("Item", range(len(items)), key=f"res_flip_{index}_{side}",
+                                    format_func=lambda j: f"{items[j]['id']} ({items[j]['a']:.2f} \u2192 {items[j]['b']:.2f})")
+                left, right = st.columns(2)
+                for col, who, rows in ((left, f"A #{entry['result_a']}", items[pick]["rows_a"]),
+                                       (right, f"B #{entry['result_b']}", items[pick]["rows_b"])):
+                    with col:
+                        st.markdown(f"**{who}**")
+                        for row in rows[:3]:
+                            st.caption(inspector.verdict_line(row))
+                            st.code(str(row.get("output", "")), language=None)
 
 
 def benchmark_results() -> None:
@@ -130,8 +185,49 @@ def training_comparison() -> None:
         st.dataframe(diff, width="stretch", key="res_diff")
 
 
-bench_tab, runs_tab = st.tabs(["Benchmark results", "Training runs"])
+def sample_inspector() -> None:
+    everything = results.table()
+    if everything.empty:
+        st.info(HOW_TO_GET_RESULTS)
+        return
+    labels = {int(r["ID"]): results.label(r) for r in results.records(everything)}
+    rid = st.selectbox("Result", list(labels), key="res_inspect_result", format_func=labels.get)
+    try:
+        rows = comparison.read_details(results.details_path(rid))
+    except comparison.ComparisonError as exc:
+        st.warning(str(exc))
+        return
+    overview, metric = inspector.overview(rows)
+    st.caption(f"{len(overview)} items, {len(rows)} completions; per-item {metric}. "
+               "Tick an item to see its completions and the verifier's per-test output.")
+    event = st.dataframe(overview, hide_index=True, width="stretch", key="res_inspect_items",
+                         on_select="rerun", selection_mode="single-row")
+    picked = [r for r in event.selection.rows if r < len(overview)]
+    if not picked:
+        return
+    item = str(overview.iloc[picked[0]]["Item"])
+    for row in comparison._rows_by_item(rows).get(item, []):
+        label = f"{item}" + (f" · sample {row['sample']}" if "sample" in row else "")
+        st.markdown(f"**{label}**: {inspector.verdict_line(row)}")
+        if row.get("prompt"):
+            with st.expander("Prompt"):
+                st.code(row["prompt"], language=None)
+        st.code(str(row.get("output", "")), language=None)
+        ref = inspector.reference_text(row)
+        if ref is not None:
+            st.caption(f"Reference: {ref}")
+        tests = inspector.tests_table(row)
+        if len(tests):
+            st.dataframe(tests, hide_index=True, width="stretch", key=f"res_inspect_tests_{label}")
+        if row.get("stderr"):
+            with st.expander("stderr"):
+                st.code(row["stderr"], language=None)
+
+
+bench_tab, samples_tab, runs_tab = st.tabs(["Benchmark results", "Samples", "Training runs"])
 with bench_tab:
     benchmark_results()
+with samples_tab:
+    sample_inspector()
 with runs_tab:
     training_comparison()

@@ -10,7 +10,7 @@ import streamlit.testing.v1.app_test as app_test_module
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from core import dashboard, hardware, ledger, results
+from core import dashboard, hardware, ledger, results, stats
 from tests.conftest import REPO
 from tests.seed import seed
 
@@ -57,9 +57,10 @@ def test_empty_ledger_says_how_to_get_results(home):
     at = _run()
     assert not at.exception
     infos = [i.value for i in at.info]
-    assert len(infos) == 2
+    assert len(infos) == 3  # results, samples (the same hint), training runs
     assert "No benchmark results yet" in infos[0] and "halo-forge benchmark run" in infos[0]
-    assert "No training runs with metrics yet" in infos[1]
+    assert infos[1] == infos[0]
+    assert "No training runs with metrics yet" in infos[2]
     assert not at.dataframe and not at.get("download_button") and not at.get("bidi_component")
 
 
@@ -225,3 +226,48 @@ def test_a_deleted_run_drops_out_of_the_comparison(home):
     assert not at.exception
     assert at.multiselect(key="res_runs").value == [ids["FAILED"], ids["COMPLETED"]]
     assert f"#{ids['STOPPED']}" not in " ".join(at.dataframe[-1].value.columns)
+
+
+def _paired(home):
+    from tests.paired_runs import humaneval_pair
+
+    humaneval_pair(home)
+    return _run()
+
+
+def test_two_selected_results_show_a_significance_line_and_flips(home, media):
+    at = _paired(home)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert {"ci_low", "ci_high", "Overlap"} <= set(table.columns)
+    row = table[table["ID"] == table["ID"].min()].iloc[0]
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx(stats.wilson(30, 100))
+    # rows are newest first; the oldest selected result is the baseline whatever the order
+    at = _select(at, [0, 1])
+    lines = [m.value for m in at.markdown if "Δ" in m.value]
+    assert len(lines) == 1, [m.value for m in at.markdown]
+    assert lines[0].startswith("- #1 → #2 humaneval pass@1: 30.0% → 36.0%, Δ +6.0 pts [")
+    assert "not significant at 0.05 (n = 100)" in lines[0]
+    expected = stats.mcnemar_exact(4, 10)
+    assert f"p = {expected:.2f}" in lines[0]
+    exported = json.loads(media(at, "res_dl_sig_json"))
+    assert exported[0]["p_value"] == pytest.approx(expected)
+    assert exported[0]["ci_low"] < 0.06 < exported[0]["ci_high"]
+    header = media(at, "res_dl_sig_csv").splitlines()[0].split(",")
+    assert {"p_value", "ci_low", "ci_high", "delta", "n"} <= set(header)
+    flips = [e for e in at.expander if e.label.startswith("Flips #1 → #2")]
+    assert flips and "pass → fail (4)" in flips[0].label and "fail → pass (10)" in flips[0].label
+
+
+def test_sample_inspector_shows_items_and_per_test_output(home):
+    at = _paired(home)
+    at.selectbox(key="res_inspect_result").set_value(1).run()
+    overview = next(d.value for d in at.dataframe if "Item" in d.value.columns)
+    assert len(overview) == 100 and overview["Passed"].sum() == 30
+    at.session_state["res_inspect_items"] = {"selection": {"rows": [50], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    texts = [m.value for m in at.markdown]
+    assert any(t.startswith("**HumanEval/50 · sample 0**: fail: test 1: assert f() == 3") for t in texts)
+    tests = [d.value for d in at.dataframe if "Test" in d.value.columns]
+    assert tests and tests[0].iloc[0]["Message"] == "assert f() == 3: expected 3, got 0"
