@@ -23,6 +23,7 @@ GENERAL = ""  # the errors key for problems that belong to no single field
 _COMMON: dict[str, str] = {
     "model": "model.name",
     "gradient_checkpointing": "model.gradient_checkpointing",
+    "trust_remote_code": "model.trust_remote_code",
     "dataset": "data.dataset",
     "limit": "data.limit",
     "epochs": "training.epochs",
@@ -54,6 +55,10 @@ class FormError(ValueError):
     def __init__(self, errors: dict[str, list[str]]):
         self.errors = errors
         super().__init__("; ".join(m for ms in errors.values() for m in ms))
+
+
+TRUST_WARNING = ("Trust remote code runs Python shipped in the model's hub repository, with your "
+                 "permissions, inside the job: turn it on only for repositories you trust.")
 
 
 def field_paths(kind: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from core.benchmarks import catalogue, service
+from core.forms import TRUST_WARNING
 
 MONITOR_PAGE = Path(__file__).resolve().parent / "monitor.py"
 
@@ -42,6 +43,11 @@ model = st.selectbox("Model", choices, key="bench_model", accept_new_options=Tru
                           "offline model. Type to enter any other.")
 adapter = st.text_input("LoRA adapter (optional)", key="bench_adapter",
                         help="Directory with adapter_config.json, loaded on top of the model.")
+trust = st.checkbox("Trust remote code", key="bench_trust_remote_code",
+                    help="Let the model's hub repository run its own Python code (some "
+                         "architectures need it).")
+if trust:
+    st.warning(TRUST_WARNING, icon="⚠️")
 
 left, right = st.columns(2)
 with left:
@@ -68,7 +74,8 @@ def _config() -> dict | None:
         return service.build_config(benchmark=name, model=model or "", adapter=adapter,
                                     limit=None if all_items else int(limit), samples=int(samples),
                                     temperature=float(temperature), batch_size=int(batch_size),
-                                    max_new_tokens=int(max_new), output_dir=output_dir)
+                                    max_new_tokens=int(max_new), output_dir=output_dir,
+                                    trust_remote_code=trust)
     except ValueError as exc:
         st.error(str(exc))
         return None

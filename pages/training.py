@@ -19,6 +19,7 @@ CONFIG_PAGE = REPO_ROOT / "pages" / "config.py"
 TABS = {"sft": "SFT", "raft": "RAFT"}
 LABELS = {
     "model": "Model", "gradient_checkpointing": "Gradient checkpointing",
+    "trust_remote_code": "Trust remote code",
     "dataset": "Dataset", "limit": "Records to use",
     "epochs": "Epochs", "batch_size": "Batch size", "learning_rate": "Learning rate",
     "max_steps": "Max steps", "lora_r": "LoRA rank", "lora_alpha": "LoRA alpha",
@@ -177,6 +178,12 @@ def _model_and_data(kind: str, errors) -> None:
                     help="Recompute activations in the backward pass: less memory, more time.",
                     on_change=_edited, args=(kind, "gradient_checkpointing"))
         _show_errors(errors, "gradient_checkpointing")
+        st.checkbox(LABELS["trust_remote_code"], key=_key(kind, "trust_remote_code"),
+                    help="Let the model's hub repository run its own Python code (some "
+                         "architectures need it).",
+                    on_change=_edited, args=(kind, "trust_remote_code"))
+    if st.session_state.get(_key(kind, "trust_remote_code")):
+        st.warning(forms.TRUST_WARNING, icon="⚠️")
     left, right = st.columns([3, 1])
     with left:
         _select(kind, "dataset", forms.dataset_choices(kind, datasets_dir()), errors, new=True)

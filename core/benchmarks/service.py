@@ -68,7 +68,8 @@ def model_choices(type_: str) -> list[str]:
 
 def build_config(*, benchmark: str, model: str, adapter: str | None = None, limit: int | None = None,
                  samples: int = 1, temperature: float = 0.0, batch_size: int = 8,
-                 max_new_tokens: int | None = None, output_dir: str | None = None) -> dict[str, Any]:
+                 max_new_tokens: int | None = None, output_dir: str | None = None,
+                 trust_remote_code: bool = False) -> dict[str, Any]:
     """A benchmark job config (plain JSON) from the page's fields; the type-specific fields are
     dropped where they do not apply (n and temperature are for code only)."""
     bench = catalogue.get(benchmark)
@@ -86,6 +87,8 @@ def build_config(*, benchmark: str, model: str, adapter: str | None = None, limi
     config: dict[str, Any] = {"kind": "benchmark", "model": {"name": model}, "benchmark": section}
     if adapter and adapter.strip():
         config["model"]["adapter"] = adapter.strip()
+    if trust_remote_code:
+        config["model"]["trust_remote_code"] = True
     if output_dir and output_dir.strip():
         config["output_dir"] = output_dir.strip()
     return config

@@ -158,3 +158,15 @@ def test_finished_training_runs_appear_as_models(home, tmp_path):
     assert not at.button(key="bench_compare").disabled  # an adapter as the model can be compared
     at.button_group(key="bench_type").set_value("vlm").run()
     assert f"#{job_id} my sft · adapter" not in at.selectbox(key="bench_model").options
+
+
+def test_trust_remote_code_warns_and_reaches_the_config(home):
+    from core import forms, jobs
+
+    at = _open()
+    assert forms.TRUST_WARNING not in [w.value for w in at.warning]
+    at.checkbox(key="bench_trust_remote_code").check().run()
+    assert forms.TRUST_WARNING in [w.value for w in at.warning]
+    at.button(key="bench_run").click().run()
+    job = jobs.list_jobs()[0]
+    assert json.loads(job["config"])["model"]["trust_remote_code"] is True

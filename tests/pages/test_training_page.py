@@ -294,3 +294,15 @@ def test_real_profiles_module_when_present(home):
     assert not at.error
     [job] = jobs.list_jobs()
     assert (job["executor"], job["profile"]) == ("ray", "lab")
+
+
+def test_trust_remote_code_switch_warns_and_is_in_the_config(home):
+    from core import forms
+
+    at = AppTest.from_file(str(REPO / "pages/training.py"), default_timeout=30).run()
+    assert forms.TRUST_WARNING not in [w.value for w in at.warning]
+    at.checkbox(key="train_sft_trust_remote_code").check().run()
+    assert forms.TRUST_WARNING in [w.value for w in at.warning]
+    values = {f: at.session_state[f"train_sft_{f}"] for f in ("model", "trust_remote_code")}
+    config = forms.build_config("sft", {**forms.defaults("sft"), **values})
+    assert config["model"]["trust_remote_code"] is True
