@@ -95,3 +95,21 @@ def test_names_types_and_existing_datasets_are_checked(home, tmp_path):
         "output": "answer", "instruction": "question"}
     with pytest.raises(di.ImportFailure, match="FIELD=COLUMN"):
         di.parse_map("output")
+
+
+def test_hub_rows_are_read_in_a_child_process_with_the_datasets_library(home, tmp_path):
+    # A local dataset folder goes through the same child and the same load_dataset call as a
+    # hub id (only the download is not exercised here: no network).
+    from core import hubpeek
+
+    folder = tmp_path / "someset"
+    folder.mkdir()
+    (folder / "train.jsonl").write_text("".join(
+        json.dumps({"question": f"q{i}", "answer": f"a{i}"}) + "\n" for i in range(10)))
+    rows = hubpeek.rows(str(folder), split="train", limit=4)
+    assert rows == [{"question": f"q{i}", "answer": f"a{i}"} for i in range(4)]
+    table = di.from_rows(rows, "someset")
+    assert di.suggest(table)["columns"] == {"instruction": "question", "input": None,
+                                            "output": "answer"}
+    with pytest.raises(ds.DatasetError, match="^offline: 'owner/set' cannot be read"):
+        hubpeek.rows("owner/set")
