@@ -23,8 +23,10 @@ PAGES = [
     ("pages/settings.py", "Settings", ":material/settings:", "settings"),
 ]
 
-st.set_page_config(page_title="halo-forge", page_icon=":material/local_fire_department:",
-                   layout="wide")
+# A shipped file, not a ":material/" or emoji icon: those make the browser fetch the favicon
+# from a font/CDN host, which fails offline on every page.
+FAVICON = ROOT / "assets" / "favicon.png"
+st.set_page_config(page_title="halo-forge", page_icon=str(FAVICON), layout="wide")
 access.require_access()
 
 existing = [p for p in PAGES if (ROOT / p[0]).exists()]

@@ -41,7 +41,11 @@ def metric_chart(series: list[dict], x_name: str = "step", y_name: str = "",
     for i, s in enumerate(series):
         colour = SERIES[i % len(SERIES)]
         xs = [x * 1000 for x in s["x"]] if time_axis else s["x"]
-        raw = {"name": s["name"], "type": "line", "showSymbol": False, "sampling": "lttb",
+        # A line needs two points: a lone point (a benchmark's one verification rate, a RAFT
+        # run's first cycle) is drawn as a dot, or the chart shows empty axes.
+        lone = len(s["x"]) == 1
+        raw = {"name": s["name"], "type": "line", "showSymbol": lone, "symbolSize": 8,
+               "sampling": "lttb",
                "data": _points(xs, s["y"]), "lineStyle": {"width": 1.5, "color": colour},
                "itemStyle": {"color": colour}}
         if smoothing > 0:
@@ -49,8 +53,8 @@ def metric_chart(series: list[dict], x_name: str = "step", y_name: str = "",
             raw["silent"] = True
             raw["name"] = s["name"]
             opts["series"].append(raw)
-            opts["series"].append({"name": s["name"], "type": "line", "showSymbol": False,
-                                   "data": _points(xs, ema(s["y"], smoothing)),
+            opts["series"].append({"name": s["name"], "type": "line", "showSymbol": lone,
+                                   "symbolSize": 8, "data": _points(xs, ema(s["y"], smoothing)),
                                    "lineStyle": {"width": 2, "color": colour},
                                    "itemStyle": {"color": colour}})
         else:

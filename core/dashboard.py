@@ -53,20 +53,13 @@ def live_gpus(ttl_s: float = LIVE_TTL_S) -> list[dict]:
         return list(_live_cache["gpus"])
 
 
-_host_primed = False
-
-
 def host() -> dict:
-    """CPU and RAM of this machine. psutil's CPU percent is measured since the previous call
-    and the first call of a process reads 0: the first call here primes it."""
-    global _host_primed
+    """CPU and RAM of this machine; CPU busy % averaged over the last few seconds
+    (core.cpuload), not psutil's since-the-previous-call reading."""
+    from core import cpuload
     from core.hardware import sample_host
 
-    if not _host_primed:
-        sample_host()
-        time.sleep(0.2)
-        _host_primed = True
-    return sample_host()
+    return {**sample_host(), "cpu_percent": cpuload.percent()}
 
 
 def gpu_status() -> dict:

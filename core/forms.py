@@ -218,13 +218,17 @@ class Choices:
 def model_choices(cached: list[str] = (), local: list[str] = ()) -> Choices:
     """Model presets first (tiny, Qwen2.5-Coder, DeepSeek-Coder, ...), then cached hub models
     and local model directories (pass them in: scanning the hub cache is worth caching)."""
-    from core.models.presets import model_presets
+    from core.models.presets import model_presets, tiny_model_dir
 
     options, labels = [], {}
     for p in model_presets():
         options.append(p.name)
         labels[p.name] = p.label if p.name == _tiny_alias() else f"{p.label} · {p.name}"
+    # The tiny preset's own directory is the preset: listing it again shows `tiny` twice.
+    same_as_preset = {str(tiny_model_dir().resolve())}
     for name, tag in [*((c, "cached") for c in cached), *((d, "local") for d in local)]:
+        if tag == "local" and str(Path(name).resolve()) in same_as_preset:
+            continue
         if name not in labels:
             options.append(name)
             labels[name] = f"{name} ({tag})"

@@ -7,6 +7,8 @@ Accepted shapes (case-insensitive, several facts per line separated by spaces, c
   ``Step X of Y``), and ``step: X`` / ``epoch: 1.5`` / ``cycle: X`` as plain values;
 - ``name: value`` or ``name=value`` for the known metric names below, a trailing ``%``
   divides by 100 (``verification rate: 42%`` is 0.42);
+- sampling progress of a RAFT cycle: ``sampled X/Y prompts`` and ``verified X/Y samples``
+  give the metrics ``prompts_sampled`` and ``samples_verified`` (X);
 - ``checkpoint saved: PATH`` (also ``checkpoint saved to PATH`` and the Trainer's
   ``Saving model checkpoint to PATH``);
 - a JSON metric line ``{"metric": {"step": 12, "loss": 0.5, ...}}`` (or ``"metrics"``), whose
@@ -93,6 +95,7 @@ _TOKEN = re.compile(
         \s*(?:/|\bof\b)\s*(?P<pt>\d+)(?![/.]?\d)\s*\]?
    |\b(?P<vk>epoch|step|cycle)\s*[:=]\s*(?P<vn>{_NUM})(?!\w|\.\d)
    |(?<![\w@/.])(?P<key>{_KEYS})\s*[:=]\s*(?P<val>{_NUM})(?P<pct>\s*%)?(?!\w|\.\d)
+   |\b(?P<ck>sampled|verified)\s+(?P<cn>\d+)\s*/\s*(?P<ct>\d+)\s+(?P<cu>prompts|samples)\b
    |\b(?:checkpoint\s+saved(?:\s+to)?|saved\s+checkpoint(?:\s+to)?|saving\s+model\s+checkpoint\s+to)
         \s*:?\s*(?P<path>[^\s|].*?)\s*(?=\s\|\s|$)
     """,
@@ -101,7 +104,8 @@ _TOKEN = re.compile(
 # Where a _TOKEN can start, less its optional split prefix. Every alternative begins with a
 # literal, so the regex engine scans a line for them quickly; _TOKEN itself (whose branches
 # begin with look-behinds) is only tried at these places. It doubles as the pre-filter.
-_ANCHOR = re.compile(r"epoch|step|cycle|checkpoint|saved|saving|loss|acc|perplexity|ppl"
+_ANCHOR = re.compile(r"epoch|step|cycle|checkpoint|saved|saving|sampled|verified|loss|acc"
+                     r"|perplexity|ppl"
                      r"|entropy|kl|reward|lr|learning|grad|verification|pass@|tok|samples"
                      r"|it[/ _]|throughput")
 _SPLIT_BEFORE = re.compile(rf"{_SPLIT}$")
@@ -279,6 +283,8 @@ def _parse_tokens(s: str, low: str, out: Parsed, anchor: re.Match | None) -> Non
             _take_progress(*m.group("pk", "pn", "pt"), out)
         elif kind == "vn":
             _take_dict({m.group("vk"): m.group("vn")}, out)
+        elif kind == "cu":
+            _take_count(*m.group("ck", "cn", "cu"), out)
         else:  # the path keeps its case (lower() may change a string's length: then it can't)
             start, end = m.span("path")
             path = (s[start:end] if len(low) == len(s) else m.group("path")).strip("'\"")
@@ -292,6 +298,16 @@ def _take_value(key: str, text: str, pct: str | None, out: Parsed) -> None:
     if value - value != 0.0:  # nan or inf
         return
     out.metrics[canonical_name(key)] = value / 100.0 if pct else value
+
+
+# (verb, unit) of a sampling progress line -> the metric it sets
+_COUNTS = {("sampled", "prompts"): "prompts_sampled", ("verified", "samples"): "samples_verified"}
+
+
+def _take_count(verb: str, number: str, unit: str, out: Parsed) -> None:
+    name = _COUNTS.get((verb, unit))
+    if name is not None:
+        out.metrics[name] = float(number)
 
 
 def _take_progress(kind: str, number: str, total_text: str, out: Parsed) -> None:

@@ -5,7 +5,10 @@ job with a million points moves a few thousand rows, not a million.
 """
 from __future__ import annotations
 
+import json
+import re
 import time
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -143,22 +146,35 @@ def series(job_id: int, name: str, max_points: int = 2000, x: str = "step",
 
 
 def progress(job: dict) -> dict:
-    """What a progress bar should show: the most specific known fraction and a label."""
+    """What a progress bar should show: the most specific known fraction and a label.
+
+    A job that reports cycles (RAFT) counts finished cycles: "Cycle 2/3" is printed when
+    cycle 2 starts, so while it runs only one of three is done (33 %, not 67 %). Its steps
+    restart their total every cycle, so they only go into the label. A STOPPING job has no
+    ETA: it is winding down, not progressing.
+    """
     now = time.time()
     out = {"fraction": None, "label": ""}
-    for key, total_key, label in (("cycle", "total_cycles", "cycle"),
-                                  ("step", "total_steps", "step"),
-                                  ("epoch", "total_epochs", "epoch")):
-        value, total = job.get(key), job.get(total_key)
-        if value is not None and total:
-            out = {"fraction": max(0.0, min(1.0, float(value) / float(total))),
-                   "label": f"{label} {value:g}/{total}"}
-            if key == "step":
+    cycle, cycles = job.get("cycle"), job.get("total_cycles")
+    if cycle is not None and cycles:
+        done = cycle if job.get("status") == "COMPLETED" else cycle - 1
+        out = {"fraction": max(0.0, min(1.0, done / float(cycles))),
+               "label": f"cycle {cycle}/{cycles} · {max(done, 0)} done"}
+        if job.get("step") is not None and job.get("total_steps"):
+            out["label"] += f" · step {job['step']}/{job['total_steps']}"
+    else:
+        for key, total_key, label in (("step", "total_steps", "step"),
+                                      ("epoch", "total_epochs", "epoch")):
+            value, total = job.get(key), job.get(total_key)
+            if value is not None and total:
+                out = {"fraction": max(0.0, min(1.0, float(value) / float(total))),
+                       "label": f"{label} {value:g}/{total}"}
                 break
     start = job.get("started_at")
     end = job.get("finished_at") or (now if job.get("status") in ACTIVE else None)
     out["elapsed_s"] = (end - start) if start is not None and end is not None else None
-    if out["fraction"] and out["elapsed_s"] and job.get("status") in ACTIVE and out["fraction"] < 1:
+    if out["fraction"] and out["elapsed_s"] and job.get("status") in ("STARTING", "RUNNING") \
+            and out["fraction"] < 1:
         out["eta_s"] = out["elapsed_s"] * (1 - out["fraction"]) / out["fraction"]
     return out
 
@@ -189,3 +205,63 @@ def format_duration(seconds: float | None) -> str:
     h, rem = divmod(seconds, 3600)
     m, s = divmod(rem, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+# ---- checkpoints ----------------------------------------------------------------------------
+
+_CKPT_STEP = re.compile(r"(?:checkpoint|step)[-_](\d+)$")
+_CKPT_CYCLE = re.compile(r"cycle[-_](\d+)$")
+SIZE_FILES_MAX = 2000  # a checkpoint's size reads at most this many files (an estimate past it)
+
+
+def checkpoints(job_id: int, after_event: int = 0) -> list[dict]:
+    """The checkpoints a job reported (CHECKPOINT_SAVED events), oldest first: event id,
+    time, path, step (from the event, else from a `checkpoint-N` folder name), cycle (from a
+    `cycle-N` folder), size in bytes (None once the folder is gone) and whether it is still
+    on disk."""
+    with ledger.reader() as conn:
+        rows = conn.execute(text(
+            "SELECT id, time, payload FROM event WHERE job_id = :j AND kind = 'CHECKPOINT_SAVED' "
+            "AND id > :a ORDER BY id"), {"j": job_id, "a": after_event}).all()
+    out = []
+    for event_id, at, payload in rows:
+        try:
+            info = json.loads(payload or "{}")
+        except ValueError:
+            info = {}
+        path = str(info.get("path") or "")
+        name = Path(path).name
+        step = info.get("step")
+        if step is None and (m := _CKPT_STEP.search(name)):
+            step = int(m.group(1))
+        cycle = int(m.group(1)) if (m := _CKPT_CYCLE.search(name)) else None
+        out.append({"event_id": event_id, "time": at, "path": path, "step": step,
+                    "cycle": cycle, "exists": bool(path) and Path(path).is_dir(),
+                    "size": dir_size(Path(path)) if path else None})
+    return out
+
+
+def dir_size(path: Path) -> int | None:
+    """Bytes under a directory (None if it is not there)."""
+    if not path.is_dir():
+        return None
+    total = 0
+    for n, f in enumerate(path.rglob("*")):
+        if n >= SIZE_FILES_MAX:
+            break
+        try:
+            if f.is_file():
+                total += f.stat().st_size
+        except OSError:
+            continue
+    return total
+
+
+def format_bytes(n: float | None) -> str:
+    if n is None:
+        return "–"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"

@@ -20,7 +20,7 @@ from core import ledger, monitor
 # pass@k columns and "Primary metric".
 LEAD_COLUMNS = ["ID", "Job", "Model", "Benchmark", "Pass@1", "Pass@5"]
 TAIL_COLUMNS = ["Primary metric", "Primary value", "ci_low", "ci_high", "Samples", "Duration (s)",
-                "Data", "Overlap", "Date"]
+                "Data", "Overlap", "Date", "Model path"]
 FORMATS = ("csv", "json")
 TRAINING_KINDS = ("sft", "raft", "command")
 X_AXES = ("step", "time")
@@ -48,7 +48,7 @@ def table(models: Iterable[str] | None = None, benchmarks: Iterable[str] | None 
     df = pd.DataFrame({
         "ID": raw["id"].astype(int),
         "Job": raw["job_id"].astype("Int64"),
-        "Model": raw["model"],
+        "Model": raw["model"].map(model_label),
         "Benchmark": raw["benchmark"],
         "Pass@1": raw["pass_at_1"].astype(float),
         "Pass@5": raw["pass_at_5"].astype(float),
@@ -66,7 +66,43 @@ def table(models: Iterable[str] | None = None, benchmarks: Iterable[str] | None 
     df["Data"] = raw["source"] if "source" in raw else None
     df["Overlap"] = [overlap_cell(v) for v in raw["overlap"]] if "overlap" in raw else None
     df["Date"] = raw["created_at"].dt.floor("s")
+    df["Model path"] = raw["model"]
     return filter_table(df, models, benchmarks)
+
+
+# Folder names a training run gives its outputs: on their own they do not say which run.
+_GENERIC = {"adapter", "model", "merged", "output", "final", "lora"}
+
+
+def model_label(name: str) -> str:
+    """How a model is shown: hub ids and presets as they are, a model under the halo-forge
+    models folder by its name there (so `tiny` and `/home/.../models/tiny` are one model), a
+    job's output as "job #6 adapter", any other directory by its folder name."""
+    from pathlib import Path
+
+    from core import paths
+
+    text = str(name or "").strip()
+    if not text.startswith(("/", "~", ".")):
+        return text  # a hub id (Org/Name) or a preset alias
+    p = Path(text).expanduser()
+    try:
+        p = p.resolve()
+    except OSError:
+        pass
+    for root, fmt in ((paths.models_dir(), "{rel}"), (paths.jobs_dir(), "job")):
+        try:
+            rel = p.relative_to(root.resolve())
+        except ValueError:
+            continue
+        if fmt == "job" and rel.parts and rel.parts[0].isdigit():
+            rest = [part for part in rel.parts[1:] if part != "output"]
+            return " ".join([f"job #{int(rel.parts[0])}", *rest[-2:]])
+        if fmt != "job" and rel.parts:
+            return "/".join(rel.parts)
+    if p.name in _GENERIC or p.name.startswith(("checkpoint-", "cycle-")):
+        return f"{p.parent.name}/{p.name}"
+    return p.name or text
 
 
 _RESULT_COLUMNS = {"id", "job_id", "model", "benchmark", "pass_at_1", "pass_at_5",
@@ -245,9 +281,11 @@ def export(df, fmt: str) -> str:
 
 
 def label(row: dict) -> str:
-    """A short name for one result in a comparison: model (last path part) · benchmark #id."""
-    model = str(row["Model"]).rstrip("/").rsplit("/", 1)[-1]
-    return f"{model} · {row['Benchmark']} #{row['ID']}"
+    """A short name for one result in a comparison: model · benchmark · job #N (job ids, as
+    everywhere else on the page; a result written outside any job falls back to its own id)."""
+    model = model_label(row.get("Model path") or row["Model"])
+    owner = f"job #{row['Job']}" if row.get("Job") is not None else f"result #{row['ID']}"
+    return f"{model} · {row['Benchmark']} · {owner}"
 
 
 def comparison(df) -> dict:
@@ -260,7 +298,12 @@ def comparison(df) -> dict:
 
     rows = records(df)
     metrics = [c for c in metric_columns(df) if any(r.get(c) is not None for r in rows)]
-    groups = {label(r): [r.get(m) for m in metrics] for r in rows}
+    groups: dict[str, list] = {}
+    for r in rows:
+        name = label(r)
+        if name in groups:  # one job, the same model and benchmark twice: tell them apart
+            name = f"{name} (result #{r['ID']})"
+        groups[name] = [r.get(m) for m in metrics]
     side = pd.DataFrame(groups, index=pd.Index(metrics, name="Metric"))
     for extra in ("Samples", "Duration (s)"):
         side.loc[extra] = [r.get(extra) for r in rows]

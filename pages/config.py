@@ -1,9 +1,11 @@
 """Config: a YAML editor validated against the job schema; templates, saved configs, launch.
 
 A thin view over core.forms (templates, checks, launch) and core.config_store (saved files).
-State keys: `cfg_*`. The editor's text lives in `cfg_text` (the editor widget only shows it):
-streamlit-ace hands its text back only after Apply / Ctrl+Enter, and tests set `cfg_text`
-directly or type into the plain text area that the "Plain text editor" toggle shows.
+State keys: `cfg_*`. The editor's text lives in `cfg_text` (the editor widget only shows it).
+The editor runs with auto_update, handing back its text on every change, so the status and
+Launch always judge what is on screen (with Apply / Ctrl+Enter only, a misspelt key typed but
+not applied still read "Valid"). Tests set `cfg_text` directly or type into the plain text
+area that the "Plain text editor" toggle shows.
 """
 from __future__ import annotations
 
@@ -171,9 +173,8 @@ def _editor(issues: list[configs.ConfigIssue]) -> None:
 
         new = st_ace(value=text, language="yaml", theme=ACE_THEME, key=f"cfg_ace_{ver}",
                      min_lines=24, max_lines=48, font_size=13, tab_size=2, wrap=True,
-                     annotations=forms.ace_annotations(issues) or None)
-        st.caption("Press **Apply** (or Ctrl+Enter) below the editor to check and use your "
-                   "edits.")
+                     annotations=forms.ace_annotations(issues) or None, auto_update=True)
+        st.caption("Checked as you type: Launch and Save use exactly the text in the editor.")
     if new is not None and new != text:
         st.session_state["cfg_text"] = new
         st.rerun()  # validate the new text and mark its lines in the editor

@@ -9,7 +9,7 @@ import html
 
 import streamlit as st
 
-from core import dashboard, monitor
+from core import cpuload, dashboard, monitor
 from core.charts import grouped_bars, metric_chart
 from core.theme import PALETTE, status_badge
 
@@ -53,7 +53,7 @@ def _no_gpu_card(h: dict) -> None:
         cols = st.columns(3)
         cpu = h.get("cpu_percent")
         cols[0].metric("CPU", "–" if cpu is None else f"{cpu:.0f} %",
-                       help=f"{h.get('cpu_count') or '?'} cores")
+                       help=f"{h.get('cpu_count') or '?'} cores; busy share over the last {cpuload.WINDOW_S:.0f} s")
         if cpu is not None:
             cols[0].progress(max(0.0, min(1.0, cpu / 100)))
         _memory(cols[1], "RAM", h.get("ram_used"), h.get("ram_total"), h.get("ram_fraction"))

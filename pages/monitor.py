@@ -21,7 +21,12 @@ if not choices:
 ids = [c["id"] for c in choices]
 # No status in the labels: the picker sits outside the live fragment and would go stale.
 labels = {c["id"]: f"#{c['id']} · {c['name']} · {c['kind']}" for c in choices}
-wanted = st.session_state.pop("monitor_job", None) or st.query_params.get("job")
+# The URL's ?job= is applied only when it changed since this page last wrote it: otherwise
+# every rerun after a pick would read the old id back and snap the picker to it.
+url_job = st.query_params.get("job")
+wanted = st.session_state.pop("monitor_job", None)
+if wanted is None and url_job != st.session_state.get("mon_url_job"):
+    wanted = url_job
 try:
     wanted = int(wanted) if wanted is not None else None
 except ValueError:
@@ -41,6 +46,7 @@ elif st.session_state.get("mon_job") not in ids:
 
 job_id = st.selectbox("Job", ids, key="mon_job", format_func=lambda i: labels.get(i, f"#{i}"))
 st.query_params["job"] = str(job_id)
+st.session_state["mon_url_job"] = str(job_id)
 
 
 def _header(job: dict) -> None:

@@ -20,22 +20,49 @@ HOW_TO_GET_RUNS = (
     "`halo-forge train sft --config my-sft.yaml`; any job whose output prints `loss: …` lines "
     "shows up here too.")
 
+# Kept in the data and the exports, left off the screen: at 1440 px every shown column fits
+# without sideways scrolling (the Model column shows short names; the full path is exported;
+# the primary value repeats the score column that "Primary metric" names).
+HIDDEN = ("ID", "Model path", "Primary value")
+
+
+def _shown_columns(df) -> list[str]:
+    """Every column but HIDDEN and score, interval and overlap columns with no value in any
+    shown row."""
+    optional = [*results.metric_columns(df), "ci_low", "ci_high", "Overlap"]
+    empty = {c for c in optional if c in df and df[c].isna().all()}
+    return [c for c in df.columns if c not in HIDDEN and c not in empty]
+
+
 def _column_config(df) -> dict:
-    # every score is a fraction (pass@k, accuracy, ANLS, WER): shown as a percentage
-    config = {c: st.column_config.NumberColumn(c, format="percent")
+    config = {c: st.column_config.NumberColumn(c, width="small")
               for c in [*results.metric_columns(df), "Primary value"]}
-    config["ci_low"] = st.column_config.NumberColumn("95% CI low", format="percent",
-                                                     help="Interval of the primary value from the per-item "
+    config["ci_low"] = st.column_config.NumberColumn("CI low", width="small",
+                                                     help="95 % interval of the primary value from the per-item "
                                                           "details (Wilson for a proportion, bootstrap otherwise)")
-    config["ci_high"] = st.column_config.NumberColumn("95% CI high", format="percent")
+    config["ci_high"] = st.column_config.NumberColumn("CI high", width="small")
     config["Overlap"] = st.column_config.TextColumn(
-        "Overlap", help="Benchmark items sharing a word 13-gram with the adapter's training data, "
-                        "of the items checked (empty: no check ran)")
-    config["Date"] = st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD HH:mm", timezone="UTC")
-    config["Duration (s)"] = st.column_config.NumberColumn("Duration (s)", format="%.1f")
-    config["ID"] = st.column_config.NumberColumn("ID", format="%d")
-    config["Job"] = st.column_config.NumberColumn("Job", format="%d")
+        "Overlap", width="small",
+        help="Benchmark items sharing a word 13-gram with the adapter's training data, "
+             "of the items checked (empty: no check ran)")
+    config["Date"] = st.column_config.DatetimeColumn("Date", format="MM-DD HH:mm", timezone="UTC",
+                                                     help="UTC")
+    config["Duration (s)"] = st.column_config.NumberColumn("Duration (s)", format="%.1f",
+                                                           width="small")
+    config["Samples"] = st.column_config.NumberColumn("Samples", width="small")
+    config["Job"] = st.column_config.NumberColumn("Job", format="%d", width="small")
+    config["Model"] = st.column_config.TextColumn("Model", help="Full path in the exports")
+    config["Primary metric"] = st.column_config.TextColumn("Primary", width="small",
+                                                           help="The benchmark's main metric")
+    config["Data"] = st.column_config.TextColumn("Data", width="small")
     return config
+
+
+def _styled(df):
+    """Scores as percentages and a dash where a benchmark has no such score (not "None")."""
+    scores = [c for c in [*results.metric_columns(df), "Primary value", "ci_low", "ci_high"]
+              if c in df]
+    return df.style.format("{:.1%}", subset=scores, na_rep="–")
 
 
 def _layout(opts: dict) -> dict:
@@ -133,9 +160,9 @@ def benchmark_results() -> None:
     shown = results.filter_table(everything, models, benchmarks)
     st.caption(f"{len(shown)} of {len(everything)} results. Click a column header to sort; "
                "tick rows to compare them.")
-    event = st.dataframe(shown, hide_index=True, width="stretch", key="res_table",
+    event = st.dataframe(_styled(shown), hide_index=True, width="stretch", key="res_table",
                          on_select="rerun", selection_mode="multi-row",
-                         column_config=_column_config(shown))
+                         column_order=_shown_columns(shown), column_config=_column_config(shown))
     rows = [r for r in event.selection.rows if r < len(shown)]
     selected = shown.iloc[rows]
     if len(selected):

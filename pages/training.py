@@ -87,10 +87,15 @@ def _go(flag: str, page) -> None:
     """Switch page after a callback asked for it (st.switch_page cannot run in a callback)."""
     if not st.session_state.pop(flag, None):
         return
+    # Monitor itself shows the new job: the "Queued job #N" note is only for when the page
+    # cannot switch, or it would greet the user on their next visit, long after.
+    note = st.session_state.pop("train_last_job", None)
     try:
         st.switch_page(str(page))
     except StreamlitAPIException:
-        pass  # run on its own (outside the app's navigation): the page says what happened
+        # run on its own (outside the app's navigation): the page says what happened
+        if note is not None:
+            st.session_state["train_last_job"] = note
 
 
 # ----------------------------------------------------------------------------- callbacks

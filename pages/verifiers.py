@@ -3,8 +3,9 @@ write a completion in the editor, run it in the sandbox, see the verdict.
 
 A thin view over core.verifiers (registry, custom, sandbox) and core.datasets. The page runs
 code, so it renders only for a session that passed the access check. State keys: `ver_*`.
-The editor's text lives in `ver_code` (streamlit-ace hands its text back only after Apply /
-Ctrl+Enter; tests set `ver_code` or use the plain text area).
+The editor's text lives in `ver_code`. The editor runs with auto_update, so it hands back its
+text on every change: what is on screen is what Run verifies (with Apply / Ctrl+Enter only,
+an unapplied edit was silently ignored). Tests set `ver_code` or use the plain text area.
 """
 from __future__ import annotations
 
@@ -123,8 +124,8 @@ def _editor(starter: str, origin: str, lang: str) -> str:
 
         new = st_ace(value=code, language=ACE_MODES.get(lang, "text"), theme=ACE_THEME,
                      key=f"ver_ace_{ver}", min_lines=14, max_lines=40, font_size=13,
-                     tab_size=4, wrap=True)
-        st.caption("Press **Apply** (or Ctrl+Enter) in the editor, then **Run**.")
+                     tab_size=4, wrap=True, auto_update=True)
+        st.caption("Run verifies exactly the text in the editor.")
     if new is not None and new != code:
         st.session_state["ver_code"] = new
         code = new
@@ -144,6 +145,19 @@ def _run(name: str, problem: dict, code: str, lang: str, own: bool) -> None:
     st.session_state["ver_verdict_of"] = name
 
 
+_TEST_KEYS = ("name", "passed", "status", "message")
+
+
+def _extra(t: dict) -> dict:
+    """Whatever else a test result carries (the failing line, expected and actual values...)."""
+    return {k: v for k, v in t.items() if k not in _TEST_KEYS and v not in (None, "")}
+
+
+def _test_row(t: dict) -> dict:
+    return {"test": t["name"], "result": "pass" if t["passed"] else t["status"] or "fail",
+            "message": t["message"], **{k: str(v) for k, v in _extra(t).items()}}
+
+
 def _show_verdict() -> None:
     v = st.session_state.get("ver_verdict")
     if not v:
@@ -159,9 +173,13 @@ def _show_verdict() -> None:
     if v["message"]:
         st.caption(v["message"])
     if v["tests"]:
-        st.dataframe([{"test": t["name"], "result": "pass" if t["passed"] else t["status"] or "fail",
-                       "message": t["message"]} for t in v["tests"]],
-                     hide_index=True, width="stretch", key="ver_tests")
+        st.dataframe([_test_row(t) for t in v["tests"]], hide_index=True, width="stretch",
+                     key="ver_tests")
+        failing = [t for t in v["tests"] if not t["passed"] and (t.get("message") or _extra(t))]
+        for t in failing[:5]:  # the table cuts long cells: the failing ones in full
+            with st.expander(f"{t['name']}: {t.get('status') or 'fail'}", expanded=len(failing) == 1):
+                body = "\n".join([t.get("message") or "", *(f"{k}: {val}" for k, val in _extra(t).items())])
+                st.code(body.strip(), language="text")
     out, err = st.columns(2)
     with out:
         st.caption("stdout")

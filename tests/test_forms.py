@@ -164,3 +164,11 @@ def test_form_logic_stays_light(home):
             "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
     run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_tiny_models_directory_is_not_listed_twice(home):
+    from core.models.presets import tiny_model_dir
+
+    models = forms.model_choices(local=[str(tiny_model_dir()), "/models/x"])
+    assert models.options.count("tiny") == 1
+    assert str(tiny_model_dir()) not in models.options and "/models/x" in models.options

@@ -310,3 +310,28 @@ def test_canonical_names(raw, name):
 def test_parsed_is_plain_data():
     p = parse_line("Step 1/2 loss: 0.5")
     assert json.loads(json.dumps({"m": p.metrics, "s": p.step})) == {"m": {"loss": 0.5}, "s": 1}
+
+
+@pytest.mark.parametrize("line, expected", [
+    # the exact lines core/training/raft.py prints while a cycle samples and verifies
+    ("sampled 3/16 prompts (24/128 samples)", {"prompts_sampled": 3.0}),
+    ("verified 100/128 samples", {"samples_verified": 100.0}),
+    ("Verified 7/8 Samples", {"samples_verified": 7.0}),
+])
+def test_raft_sampling_progress(line, expected):
+    p = parse_line(line)
+    assert p.metrics == expected and p.step is None and p.cycle is None
+
+
+def test_raft_sampling_lines_from_the_runner(capsys):
+    from core.training import raft
+
+    raft.report = raft.Throttle(every_s=3600)  # only the first and the final line print
+    try:
+        for n in (1, 2, 3):
+            raft.report(f"verified {n}/3 samples", final=n == 3)
+    finally:
+        raft.report = raft.Throttle()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["verified 1/3 samples", "verified 3/3 samples"]
+    assert [parse_line(x).metrics["samples_verified"] for x in lines] == [1.0, 3.0]

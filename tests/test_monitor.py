@@ -71,3 +71,48 @@ def test_classify_and_progress():
                           "started_at": 0.0, "finished_at": 50.0})
     assert p["fraction"] == 0.25 and p["label"] == "step 25/100" and p["elapsed_s"] == 50.0
     assert monitor.format_duration(3725) == "1:02:05" and monitor.format_duration(65) == "01:05"
+
+
+def test_raft_progress_counts_finished_cycles():
+    running = {"cycle": 2, "total_cycles": 3, "step": 14, "total_steps": 20, "status": "RUNNING",
+               "started_at": 0.0, "finished_at": None}
+    p = monitor.progress(running)
+    assert p["fraction"] == 1 / 3  # "Cycle 2/3" is printed when cycle 2 starts
+    assert p["label"].startswith("cycle 2/3") and "1 done" in p["label"]
+    assert monitor.progress({**running, "cycle": 1})["fraction"] == 0.0
+    assert monitor.progress({**running, "cycle": 3, "status": "COMPLETED",
+                             "finished_at": 90.0})["fraction"] == 1.0
+
+
+def test_a_stopping_job_has_no_eta(monkeypatch):
+    monkeypatch.setattr(monitor.time, "time", lambda: 100.0)
+    job = {"step": 25, "total_steps": 100, "status": "RUNNING", "started_at": 0.0,
+           "finished_at": None}
+    assert monitor.progress(job)["eta_s"] == 300.0
+    stopping = monitor.progress({**job, "status": "STOPPING"})
+    assert "eta_s" not in stopping and stopping["elapsed_s"] == 100.0
+
+
+def test_checkpoints_from_the_events_the_tail_writes(home, tmp_path):
+    """Lines a job prints -> the tail's CHECKPOINT_SAVED events -> Monitor's checkpoint list."""
+    from core.runner.tail import Tailer
+
+    job = _job_with([])
+    out = paths.job_dir(job) / "output"
+    first, second = out / "checkpoint-5", out / "checkpoint-10"
+    for d, size in ((first, 1000), (second, 3000)):
+        d.mkdir(parents=True)
+        (d / "adapter_model.safetensors").write_bytes(b"\0" * size)
+    log = paths.job_dir(job) / "output.log"
+    log.write_text(f"Step 5/10 | loss: 1.0\ncheckpoint saved: {first}\n"
+                   f"Step 10/10 | loss: 0.5\nSaving model checkpoint to {second}\n")
+    Tailer(ledger.get_job(job)).drain(final=True)
+    ckpts = monitor.checkpoints(job)
+    assert [(c["step"], c["path"], c["size"], c["exists"]) for c in ckpts] == [
+        (5, str(first), 1000, True), (10, str(second), 3000, True)]
+    assert monitor.checkpoints(job, after_event=ckpts[0]["event_id"])[0]["step"] == 10
+    import shutil
+
+    shutil.rmtree(first)
+    assert monitor.checkpoints(job)[0]["exists"] is False and monitor.checkpoints(job)[0]["size"] is None
+    assert monitor.format_bytes(3000) == "2.9 KiB" and monitor.format_bytes(None) == "–"

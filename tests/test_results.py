@@ -119,13 +119,16 @@ def test_comparison_puts_selected_results_side_by_side(home):
     df = results.table()
     picked = df[df["ID"].isin([1, 5])]
     data = results.comparison(picked)
+    job = int(df[df["ID"] == 1]["Job"].iloc[0])
+    # headers name the job, as the rest of the page does; a result without one, its own id
+    tiny, llava = f"tiny · humaneval · job #{job}", "llava · docvqa · result #5"
     assert data["categories"] == ["Pass@1", "Pass@5", "anls"]  # only metrics one of them has
-    assert data["groups"] == {"llava · docvqa #5": [None, None, 0.61],
-                              "tiny · humaneval #1": [0.25, pytest.approx(0.45), None]}
+    assert data["groups"] == {llava: [None, None, 0.61],
+                              tiny: [0.25, pytest.approx(0.45), None]}
     table = data["table"]
-    assert list(table.columns) == ["llava · docvqa #5", "tiny · humaneval #1"]
-    assert table.loc["anls", "llava · docvqa #5"] == 0.61
-    assert table.loc["Samples", "tiny · humaneval #1"] == 20
+    assert list(table.columns) == [llava, tiny]
+    assert table.loc["anls", llava] == 0.61
+    assert table.loc["Samples", tiny] == 20
 
 
 # ---- training runs ------------------------------------------------------------------------
@@ -185,3 +188,14 @@ def test_config_diff_all_and_differences_only(home):
 def test_flatten_config_keeps_lists_as_values():
     flat = results.flatten_config('{"a": {"b": [1, 2], "c": {}}, "d": "x"}')
     assert flat == {"a.b": [1, 2], "a.c": {}, "d": "x"}
+
+
+def test_model_labels(home):
+    from core import paths
+
+    assert results.model_label("tiny") == "tiny"
+    assert results.model_label("Qwen/Qwen2.5-Coder-0.5B-Instruct") == "Qwen/Qwen2.5-Coder-0.5B-Instruct"
+    assert results.model_label(str(paths.models_dir() / "tiny")) == "tiny"
+    assert results.model_label(str(paths.job_dir(6) / "output" / "merged")) == "job #6 merged"
+    assert results.model_label("/data/runs/coder/adapter") == "coder/adapter"
+    assert results.model_label("/data/models/my-model") == "my-model"

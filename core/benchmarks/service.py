@@ -138,5 +138,30 @@ def queue_comparison(config: dict[str, Any]) -> tuple[int, int]:
         jobs.validate("benchmark", cfg)
     bench = config["benchmark"]["name"]
     first = queue(base, name=f"{bench} · base {Path(base['model']['name']).name}")
-    second = queue(tuned, name=f"{bench} · adapter {Path(tuned['model']['adapter']).name}")
+    second = queue(tuned, name=f"{bench} · {adapter_label(tuned['model']['adapter'])}")
     return first, second
+
+
+# What training runs call their output folders: on their own they say nothing about which run.
+_GENERIC_PARTS = {"adapter", "model", "merged", "output", "final", "lora"}
+
+
+def adapter_label(path: str | Path) -> str:
+    """A short name for an adapter: "adapter of job #6" when it lies in a job's directory,
+    else its folder name, with the parent's when the folder name is generic ("adapter",
+    "checkpoint-40")."""
+    from core import paths
+
+    p = Path(path).expanduser()
+    try:
+        rel = p.resolve().relative_to(paths.jobs_dir().resolve())
+        if rel.parts and rel.parts[0].isdigit():
+            inside = "/".join(part for part in rel.parts[1:] if part not in ("output",))
+            what = "adapter" if p.name in _GENERIC_PARTS else f"adapter {inside}"
+            return f"{what} of job #{int(rel.parts[0])}"
+    except ValueError:
+        pass
+    name = p.name or str(p)
+    if name in _GENERIC_PARTS or name.startswith("checkpoint-") or name.startswith("cycle-"):
+        name = f"{p.parent.name}/{name}" if p.parent.name else name
+    return f"adapter {name}"

@@ -95,7 +95,7 @@ class Tailer:
                     metrics.append((job_id, step, now, name, value))
                     n_metrics += 1
                 if parsed.checkpoint:
-                    checkpoints.append(parsed.checkpoint)
+                    checkpoints.append((parsed.checkpoint, step))
         if step is not None:
             progress["step"] = step
         if n_metrics:
@@ -104,8 +104,9 @@ class Tailer:
         if logs:
             batch.events.append((now, job_id, "LOG_LINE",
                                  json.dumps({"count": len(logs), "last_seq": batch.seq})))
-        for path in checkpoints:
-            batch.events.append((now, job_id, "CHECKPOINT_SAVED", json.dumps({"path": path})))
+        for path, at_step in checkpoints:  # the step it was saved at, for Monitor's list
+            batch.events.append((now, job_id, "CHECKPOINT_SAVED",
+                                 json.dumps({"path": path, "step": at_step})))
         self._pending_step = step
         return batch
 

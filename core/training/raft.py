@@ -25,6 +25,7 @@ import math
 import random
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,7 +160,28 @@ def generate(
         decoded = tokenizer.batch_decode(new, skip_special_tokens=True)
         for (i, s), text, n in zip(chunk, decoded, lengths):
             samples.append(Sample(i, s, text, n))
+        report(f"sampled {len(samples) // samples_per_prompt}/{len(prompts)} prompts "
+               f"({len(samples)}/{len(jobs)} samples)", final=len(samples) == len(jobs))
     return samples, total_tokens, False
+
+
+class Throttle:
+    """Prints a progress line at most every `every_s` seconds, and the final one always: the
+    first cycle of a run is minutes of sampling that the Monitor should see move."""
+
+    def __init__(self, every_s: float = 1.0):
+        self.every_s, self.last = every_s, None
+        self.lock = threading.Lock()
+
+    def __call__(self, line: str, final: bool = False) -> None:
+        with self.lock:
+            now = time.monotonic()
+            if final or self.last is None or now - self.last >= self.every_s:
+                self.last = now
+                emit(line)
+
+
+report = Throttle()
 
 
 def _eos_ids(model, tokenizer) -> list[int]:
@@ -188,10 +210,20 @@ def _lengths(new_tokens, eos_ids: list[int]) -> list[int]:
 
 def verify_batch(verifier: str, items: list[tuple[dict, str]], partial_credit: bool, should_stop: StopFn | None = None) -> list[Any]:
     """Score (problem record, completion) pairs with core.verifiers: each in its own sandbox,
-    in parallel on a worker pool (one worker per CPU core)."""
+    in parallel on a worker pool (one worker per CPU core); prints `verified X/Y samples` as
+    verdicts arrive."""
     from core.verifiers import registry
 
-    return list(registry.get(verifier, partial_credit=partial_credit).verify_batch(items, should_stop=should_stop))
+    done = [0]
+    lock = threading.Lock()
+
+    def on_result(_index: int, _verdict: Any) -> None:
+        with lock:
+            done[0] += 1
+            n = done[0]
+        report(f"verified {n}/{len(items)} samples", final=n == len(items))
+
+    return list(registry.get(verifier, partial_credit=partial_credit).verify_batch(items, on_result=on_result, should_stop=should_stop))
 
 
 def score(samples: list[Sample], prompt_set: PromptSet, partial_credit: bool, should_stop: StopFn | None = None) -> None:

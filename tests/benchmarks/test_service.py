@@ -60,3 +60,20 @@ def test_queue_comparison_queues_nothing_when_one_side_is_invalid(home, tmp_path
     with pytest.raises(ValueError, match="model.adapter"):
         service.queue_comparison(cfg)
     assert jobs.list_jobs() == []
+
+
+def test_compare_jobs_name_the_adapter_by_its_run(home, tmp_path):
+    from core import jobs, paths
+
+    adapter = paths.job_dir(6) / "output" / "adapter"
+    adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "tiny"}))
+    assert service.adapter_label(adapter) == "adapter of job #6"
+    assert service.adapter_label(paths.job_dir(7) / "output" / "cycle-2") == \
+        "adapter cycle-2 of job #7"
+    assert service.adapter_label("/runs/coder-v2/adapter") == "adapter coder-v2/adapter"
+    assert service.adapter_label("/runs/my-lora") == "adapter my-lora"
+    cfg = service.build_config(benchmark="humaneval", model="tiny", adapter=str(adapter), limit=2)
+    base_id, tuned_id = service.queue_comparison(cfg)
+    assert jobs.get(base_id)["name"] == "humaneval · base tiny"
+    assert jobs.get(tuned_id)["name"] == "humaneval · adapter of job #6"

@@ -55,7 +55,7 @@ class UiServer:
              "--server.port", str(self.port), "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
             cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 60
+        deadline = time.time() + 120  # a shared 2-core box can take a minute and more
         while time.time() < deadline:
             try:
                 if urllib.request.urlopen(self.url + "/_stcore/health", timeout=2).read() == b"ok":

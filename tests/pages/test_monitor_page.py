@@ -80,3 +80,13 @@ def test_unknown_job_in_url_falls_back(home):
     at = _run(job="9999")
     assert not at.exception
     assert "no job #9999" in at.warning[0].value
+
+
+def test_picking_another_job_sticks_although_the_url_names_the_first(home):
+    ids = seed()
+    at = _run(job=str(ids["RUNNING"]))
+    at.selectbox(key="mon_job").set_value(ids["FAILED"]).run()
+    assert at.selectbox(key="mon_job").value == ids["FAILED"]
+    at.run()  # a fragment tick or any later rerun must not snap back either
+    assert at.selectbox(key="mon_job").value == ids["FAILED"]
+    assert at.query_params["job"] == str(ids["FAILED"])

@@ -109,8 +109,9 @@ def test_selected_rows_are_compared_and_exported(home, media):
     shown = at.dataframe[0].value
     picked = [int(shown.iloc[0]["ID"]), int(shown.iloc[3]["ID"])]
     side = at.dataframe[1].value
+    job = int(shown.iloc[0]["Job"])  # headers name jobs, like everything else on the page
     assert list(side.columns) == [
-        "Qwen2.5-Coder-0.5B-Instruct · mbpp #%d" % picked[0], "tiny · humaneval #%d" % picked[1]]
+        f"Qwen/Qwen2.5-Coder-0.5B-Instruct · mbpp · job #{job}", f"tiny · humaneval · job #{job}"]
     assert side.loc["Pass@1"].tolist() == [0.5, 0.25]
     chart = _chart(at, "res_compare_chart")
     assert chart["xAxis"]["data"] == ["Pass@1", "Pass@5"]
@@ -271,3 +272,24 @@ def test_sample_inspector_shows_items_and_per_test_output(home):
     assert any(t.startswith("**HumanEval/50 · sample 0**: fail: test 1: assert f() == 3") for t in texts)
     tests = [d.value for d in at.dataframe if "Test" in d.value.columns]
     assert tests and tests[0].iloc[0]["Message"] == "assert f() == 3: expected 3, got 0"
+
+
+def test_models_by_short_name_once_and_no_none_cells(home):
+    """`tiny` and its directory are one model; a score no result has is not a column of
+    "None"s; ids and full paths stay in the data (and exports) but off the screen."""
+    from core import paths
+
+    tiny_dir = paths.models_dir() / "tiny"
+    with ledger.writer() as conn:
+        for model in ("tiny", str(tiny_dir)):
+            ledger.insert_result(conn, None, {"model": model, "benchmark": "humaneval",
+                                              "metrics": {"pass@1": 0.5}, "primary_metric": "pass@1"})
+    at = _run()
+    assert not at.exception
+    assert at.multiselect(key="res_models").options == ["tiny"]
+    grid = at.dataframe[0]
+    assert set(grid.value["Model"]) == {"tiny"}
+    assert set(grid.value["Model path"]) == {"tiny", str(tiny_dir)}
+    order = list(grid.proto.column_order)
+    assert "Pass@5" not in order and "ID" not in order and "Model path" not in order
+    assert "Pass@1" in order and "Job" in order

@@ -162,6 +162,10 @@ def test_launch_moves_to_monitor_on_the_new_job(home):
     assert at.title[0].value == "Monitor"
     assert at.selectbox(key="mon_job").value == job["id"]
     assert any("watch me" in m.value for m in at.markdown)
+    # back on Training later: no stale "Queued job #N" note
+    at.switch_page(PAGE).run()
+    assert at.title[0].value == "Training"
+    assert not [s.value for s in at.success if "Queued job" in s.value]
 
 
 def test_raft_presets_fill_fields_and_edits_make_it_custom(home):

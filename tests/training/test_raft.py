@@ -67,6 +67,10 @@ def test_raft_raises_the_verification_rate(tiny_model, toy, tmp_path, capsys):
     parsed = [parse_line(line) for line in out.splitlines()]
     cycles = [(p.cycle, p.total_cycles) for p in parsed if p and p.total_cycles is not None]
     assert cycles == [(1, 3), (2, 3), (3, 3)]
+    # sampling progress as it goes (the first cycle is otherwise a minute of silence)
+    sampled = [p.metrics["prompts_sampled"] for p in parsed if p and "prompts_sampled" in p.metrics]
+    verified = [p.metrics["samples_verified"] for p in parsed if p and "samples_verified" in p.metrics]
+    assert sampled.count(len(FACTS)) == 3 and verified.count(len(FACTS) * 8) == 3
     printed_rates = [p.metrics["verification_rate"] for p in parsed if p and "verification_rate" in p.metrics and "reward_mean" not in p.metrics]
     assert [round(r, 4) for r in printed_rates] == [round(r, 4) for r in rates]
     metric_lines = [json.loads(line)["metric"] for line in out.splitlines() if line.startswith('{"metric"') and '"cycle"' in line]
