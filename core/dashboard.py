@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from core import ledger, monitor
+from core import kinds, ledger, monitor
 from core.hardware import HOST_DEVICE  # light: GPU libraries load only when sampling
 from core.ledger import ACTIVE, COMPLETED, FAILED, QUEUED, STOPPED
 
@@ -21,7 +21,7 @@ RECENT_GPU_S = 30.0
 # A live probe (amd-smi & co. may take a second) is reused this long between fragment ticks.
 LIVE_TTL_S = 5.0
 LOSS_NAMES = ("loss", "train_loss")
-TRAINING_KINDS = ("sft", "raft", "command")
+TRAINING_KINDS = (*kinds.training_kinds(), "command")
 
 _live_lock = threading.Lock()
 _live_cache: dict[str, Any] = {"at": 0.0, "gpus": []}

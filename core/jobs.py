@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core import ledger, paths
+from core import kinds, ledger, paths
 from core.ledger import ACTIVE, FINAL, QUEUED, STOPPED, STOPPING
 
-BUILTIN_KINDS = ("sft", "raft", "benchmark", "verify")
 
 
 class JobError(ValueError):
@@ -145,7 +144,7 @@ def retry(job_id: int) -> int:
 def resume(job_id: int) -> int:
     """Queue a training job that continues a stopped or failed one from its last checkpoint."""
     job = get(job_id)
-    if job["kind"] not in ("sft", "raft"):
+    if not kinds.get(job["kind"]).resumable:
         raise JobError(f"job {job_id} is a {job['kind']} job; only training jobs resume")
     if job["status"] not in FINAL:
         raise JobError(f"job {job_id} is {job['status']}; resume a stopped or failed job")

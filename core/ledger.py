@@ -22,9 +22,21 @@ from sqlalchemy import Index, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, SQLModel, create_engine
 
-from core import paths
+from core import kinds, paths
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# How a ledger of each older version becomes the next one: statements run in order, inside the
+# same BEGIN IMMEDIATE that checks the version. A fresh ledger is created from the tables below
+# at SCHEMA_VERSION and skips these. Add a column to the table class AND a step here.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (  # 1 -> 2: served models, energy accounting, contamination findings
+        "ALTER TABLE job ADD COLUMN endpoint VARCHAR",
+        "ALTER TABLE job ADD COLUMN energy_wh FLOAT",
+        "ALTER TABLE job ADD COLUMN peak_mem_mb FLOAT",
+        "ALTER TABLE result ADD COLUMN overlap VARCHAR",
+    ),
+}
 
 
 class LedgerVersionError(RuntimeError):
@@ -38,7 +50,7 @@ COMPLETED, FAILED, STOPPED = "COMPLETED", "FAILED", "STOPPED"
 ACTIVE = (STARTING, RUNNING, STOPPING)
 FINAL = (COMPLETED, FAILED, STOPPED)
 ALL_STATUSES = (QUEUED, STARTING, RUNNING, STOPPING, COMPLETED, FAILED, STOPPED)
-JOB_KINDS = ("sft", "raft", "benchmark", "verify", "command")
+JOB_KINDS = kinds.names()
 
 # The event each status change emits, so pages can follow one stream.
 _STATUS_EVENT = {
@@ -87,6 +99,9 @@ class Job(SQLModel, table=True):
     stop_requested_at: Optional[float] = None
     env: Optional[str] = None  # JSON of the environment variables the job was given on top
     retry_of: Optional[int] = None
+    endpoint: Optional[str] = None  # a served model's OpenAI-compatible base URL, once it answers
+    energy_wh: Optional[float] = None  # GPU energy of the run, from the power samples (None: not reported)
+    peak_mem_mb: Optional[float] = None  # peak GPU (or host) memory during the run
 
 
 class Metric(SQLModel, table=True):
@@ -148,6 +163,7 @@ class Result(SQLModel, table=True):
     duration_s: Optional[float] = None
     details_path: Optional[str] = None  # per-sample JSONL in the job dir
     source: Optional[str] = None  # where the data came from: hub, sample (ours), package, file
+    overlap: Optional[str] = None  # JSON: contamination findings between training data and items
     created_at: float = Field(default_factory=time.time)
 
 
@@ -233,7 +249,12 @@ def _ensure_schema(path: Path) -> None:
                 f"version reads up to {SCHEMA_VERSION}); upgrade halo-forge or point "
                 "HALO_FORGE_HOME elsewhere -- the file was left untouched"
             )
-        if version < SCHEMA_VERSION:
+        if 0 < version < SCHEMA_VERSION:
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[step]:
+                    con.execute(statement)
+            con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        elif version == 0:
             dialect = sqlite_dialect.dialect()
             for table in SQLModel.metadata.sorted_tables:
                 con.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)))

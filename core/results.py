@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import text
 
-from core import ledger, monitor
+from core import kinds, ledger, monitor
 
 # Columns the table always has, in this order; benchmark-specific metrics go between the
 # pass@k columns and "Primary metric".
@@ -22,7 +22,7 @@ LEAD_COLUMNS = ["ID", "Job", "Model", "Benchmark", "Pass@1", "Pass@5"]
 TAIL_COLUMNS = ["Primary metric", "Primary value", "ci_low", "ci_high", "Samples", "Duration (s)",
                 "Data", "Overlap", "Date", "Model path"]
 FORMATS = ("csv", "json")
-TRAINING_KINDS = ("sft", "raft", "command")
+TRAINING_KINDS = (*kinds.training_kinds(), "command")
 X_AXES = ("step", "time")
 
 

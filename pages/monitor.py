@@ -5,7 +5,7 @@ import html
 
 import streamlit as st
 
-from core import jobs, monitor
+from core import jobs, kinds, monitor
 from core.charts import metric_chart
 from core.ledger import ACTIVE, FINAL
 from core.theme import PALETTE, status_badge
@@ -108,7 +108,7 @@ def _actions(job: dict) -> None:
     elif job["status"] in FINAL:
         if cols[0].button("Retry", key="mon_retry", on_click=_open_new, args=(jobs.retry, job["id"])):
             st.rerun()
-        if job["kind"] in ("sft", "raft") and job["status"] in ("STOPPED", "FAILED"):
+        if kinds.get(job["kind"]).resumable and job["status"] in ("STOPPED", "FAILED"):
             if cols[1].button("Resume", key="mon_resume", on_click=_open_new,
                               args=(jobs.resume, job["id"])):
                 st.rerun()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core import kinds as job_kinds
 from core.benchmarks import catalogue
 
 
@@ -27,7 +28,7 @@ def training_outputs(limit: int = 50) -> list[TrainedModel]:
     from core import jobs
 
     found = []
-    for job in jobs.list_jobs(statuses=["COMPLETED"], kinds=["sft", "raft"], limit=limit):
+    for job in jobs.list_jobs(statuses=["COMPLETED"], kinds=list(job_kinds.training_kinds()), limit=limit):
         summary = _summary(job.get("job_dir"))
         for key, what in (("adapter", "adapter"), ("model_path", "model"), ("merged", "merged model")):
             path = summary.get(key)

@@ -11,14 +11,10 @@ import sys
 import traceback
 from pathlib import Path
 
+from core import kinds
 from core.runner.signals import install_stop_handler
 
-RUNNERS = {
-    "sft": "core.training.sft",
-    "raft": "core.training.raft",
-    "benchmark": "core.benchmarks.runner",
-    "verify": "core.verifiers.job",
-}
+RUNNERS = kinds.runners()
 
 
 def main(argv: list[str]) -> int:

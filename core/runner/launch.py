@@ -33,7 +33,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-DISTRIBUTED_KINDS = ("sft",)  # runners that are correct under torchrun (one process per GPU)
+from core import kinds
+
+DISTRIBUTED_KINDS = kinds.distributed_kinds()  # correct under torchrun (one process per GPU)
 PORT_BASE, PORT_SPAN = 20000, 20000
 
 

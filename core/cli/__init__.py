@@ -1,0 +1,59 @@
+"""`halo-forge`: the command line. Every command goes through the same services as the pages.
+
+One module per command group, each with `register(subparsers)`; a new group is a new module
+and one entry in COMMAND_MODULES. Errors go to stderr as one sentence naming the bad value,
+with exit status 2 for bad input and 1 for a failed operation.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from core import jobs, ledger
+from core.cli.common import CliError
+
+COMMAND_MODULES = (
+    "core.cli.jobs_cmd",
+    "core.cli.daemon_cmd",
+    "core.cli.train_cmd",
+    "core.cli.data_cmd",
+    "core.cli.verify_cmd",
+    "core.cli.benchmark_cmd",
+    "core.cli.profiles_cmd",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="halo-forge", description="Fine-tune, benchmark and "
+                                "monitor LLMs on your own GPU.")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except CliError as exc:
+        print(f"halo-forge: {exc}", file=sys.stderr)
+        return exc.code
+    except jobs.JobError as exc:
+        print(f"halo-forge: {exc}", file=sys.stderr)
+        return 2
+    except ledger.LedgerVersionError as exc:
+        print(f"halo-forge: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except ValueError as exc:  # ConfigError, DatasetError and friends: one sentence each
+        errors = getattr(exc, "errors", None)
+        if errors and not callable(errors):
+            for issue in errors:
+                where = f"line {issue.line}: " if getattr(issue, "line", None) else ""
+                print(f"halo-forge: {where}{issue.message}", file=sys.stderr)
+        else:
+            print(f"halo-forge: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,71 @@
+"""Benchmarks and their results: benchmark run, results."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from core import jobs
+from core.cli.common import add_job_options, fail, load_job_config, maybe_wait, profile_overrides
+
+def cmd_benchmark(args) -> int:
+    from core import configs
+
+    if args.config:
+        cfg = load_job_config(args.config, list(args.set or []), "benchmark")
+    else:
+        if not args.model or not args.benchmark:
+            fail("benchmark run needs --model and --benchmark (or --config FILE)")
+        data = {"kind": "benchmark", "model": {"name": args.model},
+                "benchmark": {"name": args.benchmark}}
+        bench = data["benchmark"]
+        if args.limit is not None:
+            bench["limit"] = args.limit
+        if args.samples is not None:
+            bench["samples"] = args.samples
+        if args.temperature is not None:
+            bench["temperature"] = args.temperature
+        if args.adapter:
+            data["model"]["adapter"] = args.adapter
+        if args.out:
+            data["output_dir"] = args.out
+        overrides = list(args.set or [])
+        if args.profile:
+            overrides += profile_overrides(args.profile)
+        cfg = configs.parse_config(data, overrides=overrides)
+    job_id = jobs.submit("benchmark", cfg.model_dump(mode="json"), name=args.name,
+                         priority=args.priority)
+    print(job_id)
+    return maybe_wait(job_id, args)
+
+
+def cmd_results(args) -> int:
+    from core import results
+
+    text = results.export(results.table(), args.format)
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def register(sub) -> None:
+    s = sub.add_parser("benchmark", help="benchmarks")
+    s.add_argument("action", choices=("run",))
+    s.add_argument("--model")
+    s.add_argument("--adapter", help="LoRA adapter to apply to the model")
+    s.add_argument("--benchmark")
+    s.add_argument("--limit", type=int)
+    s.add_argument("--samples", type=int, help="samples per problem (n)")
+    s.add_argument("--temperature", type=float)
+    s.add_argument("--out", help="output directory")
+    s.add_argument("--config", help="a benchmark config file instead of the flags")
+    s.add_argument("--set", action="append", metavar="KEY=VALUE")
+    s.add_argument("--profile", help="cluster profile to run it on")
+    add_job_options(s)
+    s.set_defaults(fn=cmd_benchmark)
+
+    s = sub.add_parser("results", help="export benchmark results")
+    s.add_argument("--format", choices=("csv", "json"), default="csv")
+    s.add_argument("--out", help="file (default stdout)")
+    s.set_defaults(fn=cmd_results)
