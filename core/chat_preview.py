@@ -193,5 +193,8 @@ def histogram(values: list[int], bins: int = 20) -> list[dict]:
     counts: dict[int, int] = {}
     for v in values:
         counts[(v - lo) // width] = counts.get((v - lo) // width, 0) + 1
-    return [{"tokens": f"{lo + i * width}–{lo + (i + 1) * width - 1}",
-             "records": counts.get(i, 0)} for i in range(max(counts) + 1)]
+    def label(i):
+        first, last = lo + i * width, lo + (i + 1) * width - 1
+        return str(first) if first == last else f"{first}–{last}"
+
+    return [{"tokens": label(i), "records": counts.get(i, 0)} for i in range(max(counts) + 1)]

