@@ -138,7 +138,9 @@ def split_check(test_code: str) -> tuple[str, tuple[dict, ...]]:
 @functools.lru_cache(maxsize=8192)
 def _compiled(source: str, filename: str) -> str | None:
     try:
-        return base64.b64encode(marshal.dumps(compile(source, filename, "exec"))).decode()
+        # dont_inherit: this module's `from __future__ import annotations` is not the tests'.
+        code = compile(source, filename, "exec", dont_inherit=True)
+        return base64.b64encode(marshal.dumps(code)).decode()
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # the harness compiles it itself and reports the error
 

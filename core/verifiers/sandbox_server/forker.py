@@ -12,9 +12,14 @@ import socket
 import struct
 import traceback
 
-from .childsetup import child_setup, env_plan, flush_stdio, limits_plan
+from .childsetup import child_setup, flush_stdio
+from .libc import PR_SET_NO_NEW_PRIVS, prctl
 from .program import serve_program
-from .wire import MAX_FD, read_exact, recv_frame, write_all
+from .reaper import workdir_for
+from .wire import MAX_FD, read_exact, write_all
+
+HEADER = struct.Struct(">iiI")  # the program's uid, its CPU (-1: any), the spec's size
+PID = struct.Struct(">i")  # the reply: the child's pid, or -1
 
 
 class Forker:
@@ -43,19 +48,21 @@ class Forker:
         ours.settimeout(30)  # a fork takes milliseconds; a stuck forker is replaced
         self.sock, self.pid = ours, pid
 
-    def spawn(self, meta: dict, raw: bytes, fds: list[int]) -> int:
+    def spawn(self, uid: int, cpu: int | None, raw: bytes, fds: list[int]) -> int:
+        """Fork a program process running as `uid` (pinned to `cpu`) from the spec's bytes
+        `raw`, with `fds` as its stdin, stdout, stderr and harness pipes. Returns its pid."""
         for attempt in (1, 2):
             try:
-                header = json.dumps(meta).encode()
-                socket.send_fds(self.sock, [struct.pack(">I", len(header)) + header], fds)
-                self.sock.sendall(struct.pack(">I", len(raw)) + raw)
+                header = HEADER.pack(uid, -1 if cpu is None else cpu, len(raw))
+                socket.send_fds(self.sock, [header], fds)
+                self.sock.sendall(raw)
                 reply = b""
-                while len(reply) < 4:
-                    chunk = self.sock.recv(4 - len(reply))
+                while len(reply) < PID.size:
+                    chunk = self.sock.recv(PID.size - len(reply))
                     if not chunk:
                         raise OSError("the forker exited")
                     reply += chunk
-                (pid,) = struct.unpack(">i", reply)
+                (pid,) = PID.unpack(reply)
                 if pid <= 0:
                     raise OSError("the forker could not fork")
                 return pid
@@ -75,46 +82,58 @@ class Forker:
 
 
 def forker_main(sock_fd: int) -> None:
+    """The forker's loop. Between two forks it touches as little memory as it can: each page
+    it writes while the last child lives costs it a copy-on-write fault. So it only reads the
+    fixed-size header and the spec's bytes; decoding the spec and planning the limits and
+    environment happen in the child (which would fault on those objects anyway)."""
     if sock_fd != 3:
         os.dup2(sock_fd, 3)
         os.close(sock_fd)
     os.closerange(4, MAX_FD)  # the zygote's sockets are none of our business
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the programs are reaped by the kernel
+    # Inherited by every child and irreversible: set once here instead of in each child (a
+    # ctypes call costs a fresh fork dozens of page faults). setresuid is not affected.
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    flush_stdio()  # nothing is printed after this, so the children never need to flush
     sock = socket.socket(fileno=3)
     while True:
         try:
-            header, fds, _flags, _addr = socket.recv_fds(sock, 4, 8)
+            header, fds, _flags, _addr = socket.recv_fds(sock, HEADER.size, 8)
         except OSError:
             return
-        if len(header) < 4:
+        if len(header) < HEADER.size:
             return
-        (size,) = struct.unpack(">I", header)
-        meta = json.loads(read_exact(3, size))
-        spec = recv_frame(3)
-        workdir = meta["workdir"]
-        limits, env = limits_plan(spec, "run"), env_plan(spec, workdir)
-        flush_stdio()
+        uid, cpu, size = HEADER.unpack(header)
+        raw = read_exact(3, size)
         try:
             pid = os.fork()
         except OSError:
             pid = -1
         if pid == 0:
-            code = 127
-            try:
-                child_setup(spec, meta["uid"], workdir, fds[0], fds[1], fds[2],
-                             {3: fds[3], 4: fds[4]}, limits, True, workdir, env)
-                serve_program(spec, 3, 4)
-            except BaseException:
-                try:
-                    os.write(2, traceback.format_exc().encode()[-4000:])
-                except OSError:
-                    pass
-            os._exit(code)
-        if pid > 0 and meta.get("cpu") is not None:
+            program_child(uid, raw, fds)
+        if pid > 0 and cpu >= 0:
             try:  # from here: the child would pay for it in page faults
-                os.sched_setaffinity(pid, {meta["cpu"]})
+                os.sched_setaffinity(pid, (cpu,))
             except OSError:
                 pass
         for fd in fds:
             os.close(fd)
-        write_all(3, struct.pack(">i", pid))
+        write_all(3, PID.pack(pid))
+
+
+def program_child(uid: int, raw: bytes, fds: list[int]) -> None:
+    """In the fresh fork: become the program process U (fds: stdin, stdout, stderr, the
+    harness's pipe to us, our pipe to the harness). Never returns."""
+    code = 127
+    try:
+        spec = json.loads(raw)
+        workdir = workdir_for([uid])
+        child_setup(spec, uid, workdir, fds[0], fds[1], fds[2], {3: fds[3], 4: fds[4]},
+                    "run", True, workdir, no_new_privs=False)  # the forker set it
+        serve_program(spec, 3, 4)
+    except BaseException:
+        try:
+            os.write(2, traceback.format_exc().encode()[-4000:])
+        except OSError:
+            pass
+    os._exit(code)

@@ -243,11 +243,24 @@ def load_code(spec: dict, source: str, compiled: str | None, filename: str):
     """The caller may send the test code already compiled (marshal, cached per problem on
     its side): same interpreter, so loading it is safe and saves a compile per run."""
     if compiled and spec.get("python") == sys.version:
+        code = CODE_CACHE.get(compiled)
+        if code is not None:
+            return code
         try:
-            return marshal.loads(base64.b64decode(compiled))
+            code = marshal.loads(base64.b64decode(compiled))
         except (ValueError, EOFError, TypeError):
-            pass
-    return compile(source, filename, "exec")
+            code = None
+        if code is not None:
+            if len(CODE_CACHE) >= 4096:  # a pooled worker sees many problems: stay bounded
+                CODE_CACHE.clear()
+            CODE_CACHE[compiled] = code
+            return code
+    return compile(source, filename, "exec", dont_inherit=True)
+
+
+# A pooled worker runs the same problems' tests again and again (RAFT, pass@k): their code
+# objects are kept by their marshalled text. Code objects are immutable: sharing is safe.
+CODE_CACHE: dict[str, object] = {}
 
 
 def run_one_test(code, ns: dict) -> tuple[str, str]:

@@ -360,7 +360,7 @@ def write_as(path: str, text: str, uid: int | None, mode: int = 0o600) -> None:
 
 def syntax_check(program: str) -> None:
     try:
-        compile(program, "main.py", "exec")
+        compile(program, "main.py", "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as exc:
         os.write(2, f"SyntaxError: {exc}\n".encode())
         os._exit(1)

@@ -150,6 +150,7 @@ class Zygote:
         self.cpus = sorted(os.sched_getaffinity(0)) if CONFIG.get("pin", True) else []
         self.cpu_turn = 0
         self.forker = Forker()
+        self.null = os.open(os.devnull, os.O_RDWR)  # every program's stdin
 
     def loop(self) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # everything we fork: reaped by the kernel
@@ -283,12 +284,11 @@ class Zygote:
         run.outputs = output_files(run.workdir)
         u2t_r, u2t_w = os.pipe()
         t2u_r, t2u_w = os.pipe()
-        null = os.open(os.devnull, os.O_RDWR)
         try:
-            pid = self.forker.spawn({"uid": run.uids[0], "workdir": run.workdir, "cpu": run.cpu},
-                                    run.program_raw, [null, *run.outputs, t2u_r, u2t_w])
+            pid = self.forker.spawn(run.uids[0], run.cpu, run.program_raw,
+                                    [self.null, *run.outputs, t2u_r, u2t_w])
         finally:
-            for fd in (u2t_w, t2u_r, null):
+            for fd in (u2t_w, t2u_r):
                 os.close(fd)
         run.job_fds = [u2t_r, t2u_w]
         run.u_pid = pid
