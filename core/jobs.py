@@ -90,7 +90,7 @@ def submit(kind: str, config: dict, name: str | None = None, priority: int = 0,
         from core.runner import profiles  # light: JSON file
 
         profiles.check_usable(executor, profile)
-    name = (name or "").strip() or default_name(kind, clean)
+    name = check_name(name) or default_name(kind, clean)
     with ledger.writer() as conn:
         job_id = ledger.insert_job(
             conn, kind=kind, name=name, config=json.dumps(clean), priority=priority,
@@ -105,6 +105,31 @@ def submit(kind: str, config: dict, name: str | None = None, priority: int = 0,
     return job_id
 
 
+MAX_NAME = 200
+
+
+def check_name(name: str | None) -> str:
+    """A job name is one line of at most MAX_NAME characters (it heads tables and titles)."""
+    name = (name or "").strip()
+    if len(name) > MAX_NAME:
+        raise JobError(f"name is {len(name):,} characters long; at most {MAX_NAME} are allowed")
+    bad = next((c for c in name if ord(c) < 32 or ord(c) == 127), None)
+    if bad is not None:
+        raise JobError(f"name must be one line without control characters, found {bad!r}")
+    return name
+
+
+def check_statuses(statuses) -> list[str] | None:
+    """Status filters must name real statuses: a typo would otherwise match nothing, silently."""
+    if not statuses:
+        return None
+    out = [s.strip().upper() for s in statuses if s.strip()]
+    unknown = [s for s in out if s not in ledger.ALL_STATUSES]
+    if unknown:
+        raise JobError(f"unknown status {unknown[0]!r}; expected one of {', '.join(ledger.ALL_STATUSES)}")
+    return out
+
+
 def get(job_id: int) -> dict:
     job = ledger.get_job(job_id)
     if job is None:
@@ -115,7 +140,9 @@ def get(job_id: int) -> dict:
 
 
 def list_jobs(statuses=None, limit: int | None = None, kinds=None) -> list[dict]:
-    return ledger.list_jobs(statuses, limit, kinds)
+    if limit is not None and limit < 0:
+        raise JobError(f"limit must be 0 or more, got {limit}")
+    return ledger.list_jobs(check_statuses(statuses), limit, kinds)
 
 
 def request_stop(job_id: int) -> str:

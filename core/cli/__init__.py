@@ -11,7 +11,7 @@ import importlib
 import sys
 
 from core import jobs, ledger
-from core.cli.common import CliError
+from core.cli.common import CliError, Parser
 
 COMMAND_MODULES = (
     "core.cli.jobs_cmd",
@@ -25,8 +25,8 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="halo-forge", description="Fine-tune, benchmark and "
-                                "monitor LLMs on your own GPU.")
+    p = Parser(prog="halo-forge", description="Fine-tune, benchmark and monitor LLMs on your "
+               "own GPU.")
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -34,9 +34,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # inside the try: a closed pipe surfaces here, not at exit
+        return code
+    except BrokenPipeError:
+        # `halo-forge jobs | head`: the reader left; say nothing more and exit as a shell would
+        _silence_stdout()
+        return 141
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _run(argv: list[str] | None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # bad arguments (already reported) or --help
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return args.fn(args)
+    except BrokenPipeError:
+        raise
     except CliError as exc:
         print(f"halo-forge: {exc}", file=sys.stderr)
         return exc.code

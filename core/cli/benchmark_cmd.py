@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from core import jobs
-from core.cli.common import add_job_options, fail, load_job_config, maybe_wait, profile_overrides
+from core.cli.common import add_job_options, positive_int, fail, load_job_config, maybe_wait, profile_overrides
 
 def cmd_benchmark(args) -> int:
     from core import configs
@@ -55,8 +55,8 @@ def register(sub) -> None:
     s.add_argument("--model")
     s.add_argument("--adapter", help="LoRA adapter to apply to the model")
     s.add_argument("--benchmark")
-    s.add_argument("--limit", type=int)
-    s.add_argument("--samples", type=int, help="samples per problem (n)")
+    s.add_argument("--limit", type=positive_int)
+    s.add_argument("--samples", type=positive_int, help="samples per problem (n)")
     s.add_argument("--temperature", type=float)
     s.add_argument("--out", help="output directory")
     s.add_argument("--config", help="a benchmark config file instead of the flags")

@@ -1,6 +1,7 @@
 """What every command module shares: the error type, waiting for a job, job lines."""
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,39 @@ class CliError(Exception):
 
 def fail(message: str, code: int = 2):
     raise CliError(message, code)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line naming the command and the culprit (argparse's
+    own prints the whole usage block first, which buries the sentence that matters)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def positive_int(text: str) -> int:
+    return _int_at_least(text, 1)
+
+
+def count(text: str) -> int:
+    return _int_at_least(text, 0)
+
+
+def _int_at_least(text: str, low: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+    return value
+
+
+def port(text: str) -> int:
+    value = _int_at_least(text, 1)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a TCP port is 1-65535, got {value}")
+    return value
 
 
 def add_job_options(sp) -> None:

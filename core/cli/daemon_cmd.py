@@ -5,7 +5,7 @@ import os
 import sys
 
 from core import jobs
-from core.cli.common import duration, fail
+from core.cli.common import duration, fail, port, positive_int
 
 def cmd_supervisor(args) -> int:
     from core.runner import daemon
@@ -43,11 +43,36 @@ def cmd_supervisor(args) -> int:
     return 0
 
 
+def _check_host_port(host: str, port: int) -> None:
+    import ipaddress
+    import re
+    import socket
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", host):
+            fail(f"--host {host!r} is neither an IP address nor a host name")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        fail(f"--host {host!r} does not resolve to an address on this machine")
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                 "(is another UI running there? choose another --port)", code=1)
+
+
 def cmd_ui(args) -> int:
     from core import access
     from core.paths import REPO_ROOT
     from core.runner import daemon
 
+    _check_host_port(args.host, args.port)  # before anything starts, a supervisor included
     env = dict(os.environ)
     url_token = ""
     if not access.is_loopback(args.host):
@@ -73,12 +98,12 @@ def cmd_ui(args) -> int:
 def register(sub) -> None:
     s = sub.add_parser("supervisor", help="the job daemon")
     s.add_argument("action", choices=("start", "stop", "status", "run"))
-    s.add_argument("--slots", type=int, help="GPU slots (default: detected GPUs, at least 1)")
+    s.add_argument("--slots", type=positive_int, help="GPU slots (default: detected GPUs, at least 1)")
     s.add_argument("--grace", type=float, help="seconds from SIGTERM to SIGKILL on a stop (default 30)")
     s.set_defaults(fn=cmd_supervisor)
 
     s = sub.add_parser("ui", help="start the browser UI (and a supervisor if none runs)")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--port", type=port, default=8080)
     s.add_argument("--reload", action="store_true", help="reload pages when files change")
     s.set_defaults(fn=cmd_ui)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.cli.common import fail
+from core.cli.common import count, fail
 
 def cmd_datasets(args) -> int:
     from core import datasets
@@ -39,7 +39,7 @@ def register(sub) -> None:
     s = sub.add_parser("datasets", help="the dataset catalogue")
     s.add_argument("action", choices=("list", "show"))
     s.add_argument("name", nargs="?")
-    s.add_argument("--limit", type=int, default=3)
+    s.add_argument("--limit", type=count, default=3)
     s.set_defaults(fn=cmd_datasets)
 
     s = sub.add_parser("models", help="model helpers")

@@ -7,7 +7,7 @@ import sys
 import time
 
 from core import jobs
-from core.cli.common import add_job_options, duration, fail, job_line, maybe_wait
+from core.cli.common import add_job_options, count, duration, fail, job_line, maybe_wait, positive_int
 from core.ledger import FINAL
 
 def cmd_submit(args) -> int:
@@ -142,7 +142,7 @@ def cmd_status(args) -> int:
 
 def register(sub) -> None:
     s = sub.add_parser("submit", help="queue any command as a job")
-    s.add_argument("--gpus", type=int, default=0, help="GPU slots the job needs (default 0)")
+    s.add_argument("--gpus", type=count, default=0, help="GPU slots the job needs (default 0)")
     s.add_argument("--profile", help="cluster profile to run it on")
     add_job_options(s)
     s.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ARGS...")
@@ -151,7 +151,7 @@ def register(sub) -> None:
     s = sub.add_parser("jobs", help="list jobs")
     s.add_argument("--json", action="store_true")
     s.add_argument("--status", help="comma-separated statuses")
-    s.add_argument("--limit", type=int, default=None)
+    s.add_argument("--limit", type=count, default=None)
     s.set_defaults(fn=cmd_jobs)
 
     for name, fn, help_ in (("show", cmd_show, "show a job"), ("stop", cmd_stop, "stop a job"),
@@ -159,24 +159,24 @@ def register(sub) -> None:
                             ("resume", cmd_resume, "resume a training job from its checkpoint"),
                             ("delete", cmd_delete, "delete a finished job and its directory")):
         s = sub.add_parser(name, help=help_)
-        s.add_argument("id", type=int)
+        s.add_argument("id", type=positive_int)
         if name == "show":
             s.add_argument("--json", action="store_true")
         s.set_defaults(fn=fn)
 
     s = sub.add_parser("logs", help="print a job's log")
     s.add_argument("-f", "--follow", action="store_true")
-    s.add_argument("-n", "--lines", type=int, default=0, help="only the last N lines")
-    s.add_argument("id", type=int)
+    s.add_argument("-n", "--lines", type=count, default=0, help="only the last N lines")
+    s.add_argument("id", type=positive_int)
     s.set_defaults(fn=cmd_logs)
 
     s = sub.add_parser("move", help="move a queued job up or down")
-    s.add_argument("id", type=int)
+    s.add_argument("id", type=positive_int)
     s.add_argument("direction", choices=("up", "down"))
     s.set_defaults(fn=cmd_move)
 
     s = sub.add_parser("priority", help="set a queued job's priority")
-    s.add_argument("id", type=int)
+    s.add_argument("id", type=positive_int)
     s.add_argument("priority", type=int)
     s.set_defaults(fn=cmd_priority)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from core.cli.common import fail
+from core.cli.common import count, fail, positive_int
 
 def cmd_profiles(args) -> int:
     from core.runner import profiles
@@ -32,8 +32,8 @@ def register(sub) -> None:
     s.add_argument("--executor", choices=("ray", "slurm"))
     s.add_argument("--address", help="Ray dashboard address, e.g. http://127.0.0.1:8265")
     s.add_argument("--partition")
-    s.add_argument("--nodes", type=int)
-    s.add_argument("--gpus-per-node", dest="gpus_per_node", type=int)
+    s.add_argument("--nodes", type=positive_int)
+    s.add_argument("--gpus-per-node", dest="gpus_per_node", type=count)
     s.add_argument("--time-limit", dest="time_limit", help="Slurm time limit, e.g. 04:00:00")
     s.add_argument("--account")
     s.add_argument("--python", help="python interpreter on the cluster")

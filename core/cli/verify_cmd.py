@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from core import jobs
-from core.cli.common import add_job_options, fail, maybe_wait
+from core.cli.common import add_job_options, positive_int, fail, maybe_wait
 
 def cmd_verify(args) -> int:
     from core.verifiers.job import verify_file
@@ -32,7 +32,7 @@ def register(sub) -> None:
     s.add_argument("--verifier", required=True)
     s.add_argument("--samples", required=True, help="JSONL with task_id and completion")
     s.add_argument("--out", help="JSONL of verdicts (default SAMPLES.verdicts.jsonl)")
-    s.add_argument("--workers", type=int, default=None)
+    s.add_argument("--workers", type=positive_int, default=None)
     s.add_argument("--queue", action="store_true",
                    help="queue it as a job for the supervisor instead of running it here")
     add_job_options(s)

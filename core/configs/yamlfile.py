@@ -19,6 +19,8 @@ def _deep_copy(data: Any) -> Any:
 def _load_yaml(text: str) -> tuple[Any, dict[tuple, tuple[int, int]]]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            _check_expansion(node)  # before safe_load builds a cyclic or exploding object
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -31,6 +33,54 @@ def _load_yaml(text: str) -> tuple[Any, dict[tuple, tuple[int, int]]]:
     if node is not None:
         _map_lines(node, (), lines)
     return data, lines
+
+
+MAX_NODES = 100_000  # a job config has a few hundred; aliases must not multiply that
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse anchors that refer to themselves and aliases that expand a small file into a
+    huge document ("billion laughs"): both would hang or crash whatever walks the data."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    # iterative post-order walk: a deep file must not hit Python's recursion limit either
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_NODES:
+                raise ConfigError([ConfigIssue("", f"the YAML expands to more than {MAX_NODES:,} "
+                                               "values through its aliases (*name); write the "
+                                               "values out instead",
+                                               node.start_mark.line + 1)])
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise ConfigError([ConfigIssue("", "an anchor refers to itself through an alias "
+                                           "(*name inside &name), which never ends",
+                                           node.start_mark.line + 1)])
+        open_nodes.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_nodes:
+                raise ConfigError([ConfigIssue("", "an anchor refers to itself through an alias "
+                                               "(*name inside &name), which never ends",
+                                               child.start_mark.line + 1)])
+            if id(child) not in sizes:
+                stack.append((child, False))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _map_lines(node: yaml.Node, path: tuple, out: dict[tuple, tuple[int, int]]) -> None:
