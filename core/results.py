@@ -20,7 +20,7 @@ from core import kinds, ledger, monitor
 # pass@k columns and "Primary metric".
 LEAD_COLUMNS = ["ID", "Job", "Model", "Benchmark", "Pass@1", "Pass@5"]
 TAIL_COLUMNS = ["Primary metric", "Primary value", "ci_low", "ci_high", "Samples", "Duration (s)",
-                "Data", "Overlap", "Date", "Model path"]
+                "Energy (Wh)", "Peak memory (MiB)", "Data", "Overlap", "Date", "Model path"]
 FORMATS = ("csv", "json")
 TRAINING_KINDS = (*kinds.training_kinds(), "command")
 X_AXES = ("step", "time")
@@ -63,11 +63,28 @@ def table(models: Iterable[str] | None = None, benchmarks: Iterable[str] | None 
     df["ci_high"] = [b[1] for b in bounds]
     df["Samples"] = raw["samples"].astype(int)
     df["Duration (s)"] = raw["duration_s"].astype(float)
+    usage = _job_usage([int(j) for j in raw["job_id"].dropna()])
+    # Empty (NaN, null in JSON) where the GPU tools reported nothing: not reported, not 0.
+    df["Energy (Wh)"] = [usage.get(j, (None, None))[0] for j in raw["job_id"]]
+    df["Peak memory (MiB)"] = [usage.get(j, (None, None))[1] for j in raw["job_id"]]
+    df[["Energy (Wh)", "Peak memory (MiB)"]] = df[["Energy (Wh)", "Peak memory (MiB)"]].astype(float)
     df["Data"] = raw["source"] if "source" in raw else None
     df["Overlap"] = [overlap_cell(v) for v in raw["overlap"]] if "overlap" in raw else None
     df["Date"] = raw["created_at"].dt.floor("s")
     df["Model path"] = raw["model"]
     return filter_table(df, models, benchmarks)
+
+
+def _job_usage(job_ids: list[int]) -> dict[int, tuple[float | None, float | None]]:
+    """(energy_wh, peak_mem_mb) of the jobs that produced results, one query."""
+    if not job_ids:
+        return {}
+    ids = sorted(set(job_ids))
+    marks = ",".join(f":j{i}" for i in range(len(ids)))
+    with ledger.reader() as conn:
+        rows = conn.execute(text(f"SELECT id, energy_wh, peak_mem_mb FROM job WHERE id IN ({marks})"),
+                            {f"j{i}": j for i, j in enumerate(ids)}).all()
+    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 # Folder names a training run gives its outputs: on their own they do not say which run.

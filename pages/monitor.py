@@ -5,7 +5,7 @@ import html
 
 import streamlit as st
 
-from core import jobs, kinds, monitor
+from core import energy, jobs, kinds, monitor
 from core.charts import metric_chart
 from core.ledger import ACTIVE, FINAL
 from core.theme import PALETTE, status_badge
@@ -60,6 +60,11 @@ def _header(job: dict) -> None:
     cols[3].metric("ETA", monitor.format_duration(prog.get("eta_s")) if prog.get("eta_s") else "–")
     if prog["fraction"] is not None:
         st.progress(prog["fraction"], text=prog["label"])
+    if job["status"] in FINAL:
+        st.caption(f"Energy: {energy.format_energy(job.get('energy_wh'))} · Peak memory: "
+                   f"{energy.format_mem(job.get('peak_mem_mb'))}",
+                   help="Energy is integrated from the power samples of the GPUs the job held; "
+                        "peak memory is their VRAM + GTT (a CPU job: its process's peak RSS).")
     if job.get("error") and job["status"] in FINAL:
         st.error(job["error"])
 

@@ -50,6 +50,12 @@ def _column_config(df) -> dict:
     config["Duration (s)"] = st.column_config.NumberColumn("Duration (s)", format="%.1f",
                                                            width="small")
     config["Samples"] = st.column_config.NumberColumn("Samples", width="small")
+    config["Energy (Wh)"] = st.column_config.NumberColumn(
+        "Energy (Wh)", width="small", help="Integrated from the power samples of the GPUs the "
+        "job held; 'not reported' where the GPU tools give no power (or there is no GPU).")
+    config["Peak memory (MiB)"] = st.column_config.NumberColumn(
+        "Peak mem (MiB)", width="small", help="Peak VRAM + GTT of the job's GPUs; for a CPU "
+        "job the peak resident memory of its process.")
     config["Job"] = st.column_config.NumberColumn("Job", format="%d", width="small")
     config["Model"] = st.column_config.TextColumn("Model", help="Full path in the exports")
     config["Primary metric"] = st.column_config.TextColumn("Primary", width="small",
@@ -62,7 +68,10 @@ def _styled(df):
     """Scores as percentages and a dash where a benchmark has no such score (not "None")."""
     scores = [c for c in [*results.metric_columns(df), "Primary value", "ci_low", "ci_high"]
               if c in df]
-    return df.style.format("{:.1%}", subset=scores, na_rep="–")
+    usage = [c for c in ("Energy (Wh)", "Peak memory (MiB)") if c in df]
+    return (df.style.format("{:.1%}", subset=scores, na_rep="–")
+            .format("{:.2f}", subset=usage[:1], na_rep="not reported")
+            .format("{:.0f}", subset=usage[1:], na_rep="not reported"))
 
 
 def _layout(opts: dict) -> dict:

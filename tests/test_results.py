@@ -199,3 +199,21 @@ def test_model_labels(home):
     assert results.model_label(str(paths.job_dir(6) / "output" / "merged")) == "job #6 merged"
     assert results.model_label("/data/runs/coder/adapter") == "coder/adapter"
     assert results.model_label("/data/models/my-model") == "my-model"
+
+
+def test_energy_and_peak_memory_are_exported_and_null_when_not_reported(home):
+    with ledger.writer() as conn:
+        gpu_job = ledger.insert_job(conn, kind="benchmark", name="on gpu", config="{}",
+                                    energy_wh=12.5, peak_mem_mb=2048.0)
+        cpu_job = ledger.insert_job(conn, kind="benchmark", name="on cpu", config="{}",
+                                    peak_mem_mb=300.0)
+        for job_id in (gpu_job, cpu_job):
+            ledger.insert_result(conn, job_id, {"model": "tiny", "benchmark": "humaneval",
+                                                "metrics": {"pass@1": 0.5},
+                                                "primary_metric": "pass@1", "samples": 2})
+    df = results.table()
+    rows = {r["Job"]: r for r in json.loads(results.export(df, "json"))}
+    assert rows[gpu_job]["Energy (Wh)"] == 12.5 and rows[gpu_job]["Peak memory (MiB)"] == 2048.0
+    assert rows[cpu_job]["Energy (Wh)"] is None and rows[cpu_job]["Peak memory (MiB)"] == 300.0
+    by_job = {r["Job"]: r for r in csv.DictReader(io.StringIO(results.export(df, "csv")))}
+    assert by_job[str(gpu_job)]["Energy (Wh)"] == "12.5" and by_job[str(cpu_job)]["Energy (Wh)"] == ""

@@ -244,7 +244,8 @@ class Supervisor:
         status = current["status"]
         if status not in ACTIVE:
             return
-        fields = {"exit_code": result.returncode, "exit_signal": result.signal}
+        fields = {"exit_code": result.returncode, "exit_signal": result.signal,
+                  **_usage(current)}
         if status == STOPPING:
             ledger.transition(job["id"], (STOPPING,), STOPPED, **fields)
             return
@@ -304,6 +305,18 @@ class Supervisor:
             ledger.prune_gpu_samples(now - self.cfg.gpu_retention_h * 3600)
             self._last_prune = now
         return len(rows)
+
+
+def _usage(job: dict) -> dict:
+    """energy_wh and peak_mem_mb of a job that is ending (one indexed range query); a failure
+    here must not keep a job from closing."""
+    try:
+        from core.energy import job_usage
+
+        return job_usage(job, end=time.time())
+    except Exception:
+        log.error("energy of job %s not computed:\n%s", job["id"], traceback.format_exc())
+        return {}
 
 
 def _read_results(job_dir: Path) -> list[dict]:

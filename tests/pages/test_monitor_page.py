@@ -90,3 +90,16 @@ def test_picking_another_job_sticks_although_the_url_names_the_first(home):
     at.run()  # a fragment tick or any later rerun must not snap back either
     assert at.selectbox(key="mon_job").value == ids["FAILED"]
     assert at.query_params["job"] == str(ids["FAILED"])
+
+
+def test_a_finished_job_shows_its_energy_or_not_reported(home):
+    from core import ledger
+
+    ids = seed()
+    with ledger.writer() as conn:
+        ledger.update_job(conn, ids["COMPLETED"], energy_wh=3.456, peak_mem_mb=2560.0)
+        ledger.update_job(conn, ids["FAILED"], peak_mem_mb=300.0)
+    captions = [c.value for c in _run(job=str(ids["COMPLETED"])).caption]
+    assert "Energy: 3.46 Wh · Peak memory: 2.50 GiB" in captions
+    captions = [c.value for c in _run(job=str(ids["FAILED"])).caption]
+    assert "Energy: not reported · Peak memory: 300 MiB" in captions

@@ -71,3 +71,17 @@ def _logs(job_id):
     with ledger.reader() as conn:
         return [dict(r._mapping) for r in conn.execute(
             text("SELECT text FROM log_line WHERE job_id = :j ORDER BY seq"), {"j": job_id})]
+
+
+def test_a_closed_job_records_its_peak_memory_and_energy_not_reported_without_gpu(
+        supervisor, tmp_path):
+    job_id = jobs.submit("command", {"command": _cmd(tmp_path, "mem.py", """
+        block = bytearray(64 * 1024 * 1024)  # touch 64 MiB so the peak RSS shows it
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        print("loss: 1.0")
+    """)})
+    wait_for(lambda: jobs.get(job_id)["status"] == "COMPLETED", 30, what="the job to complete")
+    job = jobs.get(job_id)
+    assert job["energy_wh"] is None  # no GPU here: not reported, not 0
+    assert 64 <= job["peak_mem_mb"] < 400
