@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "core.cli.verify_cmd",
     "core.cli.benchmark_cmd",
     "core.cli.profiles_cmd",
+    "core.cli.secrets_cmd",
 )
 
 

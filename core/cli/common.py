@@ -59,6 +59,17 @@ def add_job_options(sp) -> None:
                     help="follow the job; exit non-zero unless it COMPLETED")
     sp.add_argument("--name", help="a name for the job")
     sp.add_argument("--priority", type=int, default=0, help="higher runs first")
+    sp.add_argument("--notify", metavar="URL", type=webhook_url,
+                    help="POST the job's end to this webhook (overrides the global one)")
+
+
+def webhook_url(text: str) -> str:
+    from core import credentials
+
+    try:
+        return credentials.check_url(text, "--notify")
+    except credentials.CredentialError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def duration(seconds: float) -> str:
@@ -79,6 +90,11 @@ def job_line(j: dict) -> str:
 
 
 def maybe_wait(job_id: int, args) -> int:
+    """After a job is queued: keep its own webhook beside it (0600), then follow it if --wait."""
+    if getattr(args, "notify", None):
+        from core import credentials
+
+        credentials.set_job_notify_url(jobs.get(job_id)["job_dir"], args.notify)
     if not getattr(args, "wait", False):
         return 0
     from core.runner import daemon

@@ -9,6 +9,8 @@ from core.cli.common import count, fail
 def cmd_datasets(args) -> int:
     from core import datasets
 
+    if args.action == "add":
+        return _add(args)
     if args.action == "list":
         for e in datasets.entries():
             print(f"{e.name:<14} {','.join(e.uses):<20} {e.hub_name:<40} {e.title}")
@@ -25,6 +27,34 @@ def cmd_datasets(args) -> int:
     return 0
 
 
+def _add(args) -> int:
+    """`datasets add FILE --name NAME` (or `--hub ID`): detect, map, check every row, write
+    whole. Mapping: the suggested one, changed by --format and --map FIELD=COLUMN,..."""
+    from core import dataimport, hubpeek
+
+    if bool(args.hub) == bool(args.name):
+        fail("datasets add takes either a FILE or --hub ID")
+    if not args.as_name:
+        fail("datasets add needs --name NAME (the name it is saved under)")
+    name = dataimport.check_name(args.as_name)
+    if args.hub:
+        table = dataimport.from_rows(hubpeek.rows(args.hub, args.config, args.split,
+                                                  args.rows), args.hub)
+    else:
+        table = dataimport.read(Path(args.name).expanduser())
+    mapping = dataimport.suggest(table)
+    if args.format:
+        mapping = {"format": args.format,
+                   "columns": dataimport.guess_columns(args.format, table.columns)}
+    mapping["columns"].update(dataimport.parse_map(args.map))
+    records = dataimport.convert(table, mapping)
+    path = dataimport.write(records, name, mapping["format"], replace=args.replace)
+    cols = ", ".join(f"{k}<-{v}" for k, v in mapping["columns"].items() if v)
+    print(f"imported {len(records)} records from {table.source} as {path} "
+          f"({mapping['format']}: {cols})")
+    return 0
+
+
 def cmd_models(args) -> int:
     from core.models.tiny import build_tiny_model
     from core.paths import models_dir
@@ -36,10 +66,22 @@ def cmd_models(args) -> int:
 
 
 def register(sub) -> None:
-    s = sub.add_parser("datasets", help="the dataset catalogue")
-    s.add_argument("action", choices=("list", "show"))
-    s.add_argument("name", nargs="?")
+    s = sub.add_parser("datasets", help="the dataset catalogue; import a file (add)")
+    s.add_argument("action", choices=("list", "show", "add"))
+    s.add_argument("name", nargs="?", metavar="NAME_OR_FILE",
+                   help="show: a catalogue name; add: a .jsonl, .csv or .parquet file")
     s.add_argument("--limit", type=count, default=3)
+    s.add_argument("--name", dest="as_name", metavar="NAME",
+                   help="add: the name it is saved under (HALO_FORGE_HOME/datasets/NAME.jsonl)")
+    s.add_argument("--format", choices=("instruction", "chat", "preference"),
+                   help="add: the training format (default: detected from the columns)")
+    s.add_argument("--map", metavar="FIELD=COLUMN,...",
+                   help="add: which column fills which field, e.g. output=answer")
+    s.add_argument("--replace", action="store_true", help="add: replace a dataset of that name")
+    s.add_argument("--hub", metavar="ID", help="add: read the first --rows rows of a hub dataset")
+    s.add_argument("--config", help="add --hub: the dataset's config")
+    s.add_argument("--split", default="train", help="add --hub: the split (default train)")
+    s.add_argument("--rows", type=count, default=1000, help="add --hub: rows to read")
     s.set_defaults(fn=cmd_datasets)
 
     s = sub.add_parser("models", help="model helpers")
