@@ -50,6 +50,11 @@ def cmd_show(args) -> int:
     for key in ("created_at", "started_at", "finished_at"):
         if job.get(key):
             print(f"{key:>12}: {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(job[key]))}")
+    if job.get("finished_at"):
+        from core.energy import format_energy, format_mem
+
+        print(f"{'energy':>12}: {format_energy(job.get('energy_wh'))}")
+        print(f"{'peak memory':>12}: {format_mem(job.get('peak_mem_mb'))}")
     print(f"{'config':>12}: {json.dumps(job['config'])}")
     return 0
 
