@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core import kinds, ledger, paths
-from core.ledger import ACTIVE, FINAL, QUEUED, STOPPED, STOPPING
+from core import job_actions, ledger, paths
+from core.ledger import ACTIVE, QUEUED, STOPPED, STOPPING
 
 
 
@@ -145,49 +145,56 @@ def list_jobs(statuses=None, limit: int | None = None, kinds=None) -> list[dict]
     return ledger.list_jobs(check_statuses(statuses), limit, kinds)
 
 
+def _refuse(job: dict, action: str) -> None:
+    """Raise the one-sentence reason core.job_actions gives when `action` is not allowed."""
+    why = job_actions.reason(job, action)
+    if why is not None:
+        raise JobError(why)
+
+
 def request_stop(job_id: int) -> str:
     """Ask for a job to stop; returns the status it is now in."""
     job = get(job_id)
+    _refuse(job, "stop")
     if job["status"] == QUEUED and ledger.transition(job_id, (QUEUED,), STOPPED,
                                                      error="stopped before it started"):
         return STOPPED
-    if job["status"] in ACTIVE:
-        if ledger.transition(job_id, ("STARTING", "RUNNING"), STOPPING,
-                             stop_requested_at=time.time()):
-            return STOPPING
-        return get(job_id)["status"]
-    raise JobError(f"job {job_id} is {job['status']}; only queued or running jobs can be stopped")
+    if ledger.transition(job_id, ("STARTING", "RUNNING"), STOPPING,
+                         stop_requested_at=time.time()):
+        return STOPPING
+    return get(job_id)["status"]
 
 
 def retry(job_id: int) -> int:
     """Queue a new job with the same kind and config."""
     job = get(job_id)
-    if job["status"] not in FINAL:
-        raise JobError(f"job {job_id} is {job['status']}; retry a finished job")
+    _refuse(job, "retry")
     return submit(job["kind"], job["config"], name=job["name"], priority=job["priority"],
                   retry_of=job_id)
 
 
-def resume(job_id: int) -> int:
-    """Queue a training job that continues a stopped or failed one from its last checkpoint."""
+def resume(job_id: int, checkpoint: str | None = None) -> int:
+    """Queue a training job that continues an ended one: from its newest checkpoint (a stopped
+    or failed run), or from `checkpoint`, one it reported (any ended run)."""
     job = get(job_id)
-    if not kinds.get(job["kind"]).resumable:
-        raise JobError(f"job {job_id} is a {job['kind']} job; only training jobs resume")
-    if job["status"] not in FINAL:
-        raise JobError(f"job {job_id} is {job['status']}; resume a stopped or failed job")
+    _refuse(job, "resume" if checkpoint is None else "resume_from")
+    if checkpoint is not None:
+        why = job_actions.checkpoint_problem(job["kind"], checkpoint)
+        if why is not None:
+            raise JobError(why)
     config = json.loads(json.dumps(job["config"]))
     training = config.setdefault("training", {})
     training["output_dir"] = training.get("output_dir") or str(Path(job["job_dir"]) / "output")
-    training["resume_from"] = "latest"
-    return submit(job["kind"], config, name=f"{job['name']} (resumed)", priority=job["priority"],
-                  retry_of=job_id)
+    training["resume_from"] = str(checkpoint) if checkpoint is not None else "latest"
+    where = f" from {Path(checkpoint).name}" if checkpoint is not None else ""
+    return submit(job["kind"], config, name=f"{job['name']} (resumed{where})",
+                  priority=job["priority"], retry_of=job_id)
 
 
 def delete(job_id: int) -> None:
-    """Delete a finished job: its rows and its directory."""
+    """Delete an ended or queued job: its rows and its directory."""
     job = get(job_id)
-    if job["status"] not in FINAL and job["status"] != QUEUED:
-        raise JobError(f"job {job_id} is {job['status']}; stop it before deleting it")
+    _refuse(job, "delete")
     with ledger.writer() as conn:
         cur = conn.exec_driver_sql("DELETE FROM job WHERE id = ? AND status = ?",
                                    (job_id, job["status"]))
@@ -201,6 +208,26 @@ def delete(job_id: int) -> None:
         shutil.rmtree(job_dir, ignore_errors=True)
 
 
+# action name -> the service that performs it on one job id
+BULK = {"stop": lambda i: request_stop(i), "retry": lambda i: retry(i),
+        "resume": lambda i: resume(i), "delete": lambda i: delete(i)}
+
+
+def bulk(action: str, job_ids: list[int]) -> dict[int, str]:
+    """Apply one action to several jobs, each on its own: {id: "ok" or why it was refused}.
+    One refused job (already stopping, still running...) never stops the others."""
+    if action not in BULK:
+        raise JobError(f"bulk action must be one of {', '.join(BULK)}, got {action!r}")
+    out: dict[int, str] = {}
+    for job_id in job_ids:
+        try:
+            value = BULK[action](int(job_id))
+            out[int(job_id)] = "ok" if value is None else f"ok: {value}"
+        except JobError as exc:
+            out[int(job_id)] = str(exc)
+    return out
+
+
 def move(job_id: int, direction: str) -> None:
     """Move a queued job one place up or down the queue (within its priority)."""
     if direction not in ("up", "down"):
@@ -211,8 +238,7 @@ def move(job_id: int, direction: str) -> None:
         if row is None:
             raise JobError(f"no job with id {job_id}")
         priority, pos, status = row
-        if status != QUEUED:
-            raise JobError(f"job {job_id} is {status}; only queued jobs can be moved")
+        _refuse({"id": job_id, "status": status, "kind": ""}, "move")
         op, order = ("<", "DESC") if direction == "up" else (">", "ASC")
         other = conn.exec_driver_sql(
             f"SELECT id, queue_pos FROM job WHERE status = ? AND priority = ? AND queue_pos {op} ? "
@@ -230,8 +256,7 @@ def set_priority(job_id: int, priority: int) -> None:
         row = conn.exec_driver_sql("SELECT status FROM job WHERE id = ?", (job_id,)).first()
         if row is None:
             raise JobError(f"no job with id {job_id}")
-        if row[0] != QUEUED:
-            raise JobError(f"job {job_id} is {row[0]}; only a queued job's priority can change")
+        _refuse({"id": job_id, "status": row[0], "kind": ""}, "priority")
         ledger.update_job(conn, job_id, priority=priority)
 
 

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import html
+import time
+from pathlib import Path
 
 import streamlit as st
 
-from core import energy, jobs, kinds, monitor
+from core import energy, job_actions, jobs, monitor
 from core.charts import metric_chart
-from core.ledger import ACTIVE, FINAL
+from core.ledger import FINAL
 from core.theme import PALETTE, status_badge
 
 st.title("Monitor")
@@ -96,13 +98,19 @@ def _open_new(fn, job_id: int) -> None:
 
 def _actions(job: dict) -> None:
     # Callbacks (not st.rerun) so that a click works the same in a fragment rerun and a full one.
+    # Which buttons exist is core.job_actions' decision, the same one the Jobs page and the CLI use.
     cols = st.columns([1, 1, 1, 4])
     if error := st.session_state.pop("mon_action_error", None):
         st.error(error)
-    if job["status"] in ACTIVE or job["status"] == "QUEUED":
+    allowed = job_actions.available(job)
+    if job["status"] == "STOPPING":
+        asked = job.get("stop_requested_at")
+        since = f" {monitor.format_duration(time.time() - asked)} ago" if asked else ""
+        cols[3].info(f"Stop requested{since}: the job is saving and winding down; the supervisor "
+                     "ends it for good after the grace period.")
+    if "stop" in allowed:
         if not st.session_state.get("mon_confirm_stop"):
             cols[0].button("Stop", key="mon_stop", type="primary",
-                           disabled=job["status"] == "STOPPING",
                            on_click=_set, args=("mon_confirm_stop", True))
         else:
             cols[3].warning("Stop this job? Training saves a checkpoint first.")
@@ -110,13 +118,61 @@ def _actions(job: dict) -> None:
                            on_click=_confirm_stop, args=(job["id"],))
             cols[1].button("Cancel", key="mon_stop_cancel",
                            on_click=_set, args=("mon_confirm_stop", False))
-    elif job["status"] in FINAL:
-        if cols[0].button("Retry", key="mon_retry", on_click=_open_new, args=(jobs.retry, job["id"])):
+    else:
+        st.session_state["mon_confirm_stop"] = False
+    # A new job opens here: the picker sits outside this fragment, so rerun the whole page.
+    if "retry" in allowed and cols[0].button("Retry", key="mon_retry", on_click=_open_new,
+                                             args=(jobs.retry, job["id"])):
+        st.rerun()
+    if "resume" in allowed and cols[1].button("Resume", key="mon_resume", on_click=_open_new,
+                                              args=(jobs.resume, job["id"]),
+                                              help="From the newest checkpoint"):
+        st.rerun()
+
+
+def _resume_from(job_id: int, path: str) -> None:
+    try:
+        st.session_state["monitor_job"] = jobs.resume(job_id, checkpoint=path)
+    except (jobs.JobError, ValueError) as exc:
+        st.session_state["mon_action_error"] = str(exc)
+
+
+def _checkpoints(job: dict) -> None:
+    """The checkpoints the job reported, newest first, each resumable from here; a toast when
+    a new one arrives while the page is open."""
+    ckpts = monitor.checkpoints(job["id"])
+    seen_key = f"mon_ckpt_seen_{job['id']}"
+    newest = ckpts[-1]["event_id"] if ckpts else 0
+    seen = st.session_state.get(seen_key)
+    if seen is not None and newest > seen:
+        last = ckpts[-1]
+        at = f"step {last['step']}" if last["step"] is not None else Path(last["path"]).name
+        st.toast(f"Job #{job['id']}: checkpoint saved at {at}", icon="💾")
+    st.session_state[seen_key] = newest
+    if not ckpts:
+        return
+    st.subheader(f"Checkpoints ({len(ckpts)})")
+    can_pick = "resume_from" in job_actions.available(job)
+    for c in reversed(ckpts[-20:]):
+        cols = st.columns([1, 2, 1, 4, 2], vertical_alignment="center")
+        cols[0].markdown(f"step **{c['step']}**" if c["step"] is not None else
+                         (f"cycle **{c['cycle']}**" if c["cycle"] is not None else "–"))
+        cols[1].caption(_when(c["time"]))
+        cols[2].caption(monitor.format_bytes(c["size"]) if c["exists"] else "deleted")
+        cols[3].code(c["path"], language=None)
+        problem = job_actions.checkpoint_problem(job["kind"], c["path"])
+        if not can_pick:
+            problem = job_actions.reason(job, "resume_from")
+        if cols[4].button("Resume from this one", key=f"mon_resume_ckpt_{c['event_id']}",
+                          disabled=problem is not None, help=problem,
+                          on_click=_resume_from, args=(job["id"], c["path"])):
             st.rerun()
-        if kinds.get(job["kind"]).resumable and job["status"] in ("STOPPED", "FAILED"):
-            if cols[1].button("Resume", key="mon_resume", on_click=_open_new,
-                              args=(jobs.resume, job["id"])):
-                st.rerun()
+    if len(ckpts) > 20:
+        st.caption(f"The newest 20 of {len(ckpts)} checkpoints.")
+
+
+def _when(t: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
 
 
 def _metrics_panel(latest: dict) -> None:
@@ -186,6 +242,7 @@ def live(job_id: int) -> None:
     latest = monitor.latest_metrics(job_id)
     _metrics_panel(latest)
     _chart(job_id, sorted(latest))
+    _checkpoints(job)
     st.subheader("Log")
     _log(job_id)
 

@@ -113,7 +113,7 @@ def test_move_and_priority(home):
     with pytest.raises(jobs.JobError, match="direction"):
         jobs.move(a, "sideways")
     ledger.transition(a, ("QUEUED",), "STOPPED")
-    with pytest.raises(jobs.JobError, match="only queued jobs can be moved"):
+    with pytest.raises(jobs.JobError, match="only a queued job can be moved"):
         jobs.move(a, "up")
     with pytest.raises(jobs.JobError, match="priority must be a whole number"):
         jobs.set_priority(b, "high")

@@ -1,4 +1,5 @@
-"""Queue, list, inspect and act on jobs: submit, jobs, show, logs, stop, retry, resume, delete, move, priority, status."""
+"""Queue, list, inspect and act on jobs: submit, jobs, show, logs, stop, retry, resume, delete,
+move, priority, checkpoints, slots, status."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +7,7 @@ import json
 import sys
 import time
 
-from core import jobs
+from core import job_actions, jobs
 from core.cli.common import add_job_options, count, duration, fail, job_line, maybe_wait, positive_int
 from core.ledger import FINAL
 
@@ -26,14 +27,26 @@ def cmd_submit(args) -> int:
     return maybe_wait(job_id, args)
 
 
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
 def cmd_jobs(args) -> int:
-    rows = jobs.list_jobs(args.status.split(",") if args.status else None, args.limit)
+    from core import joblist
+
+    found = joblist.search(statuses=_split(args.status), kinds=_split(args.kind),
+                           executors=_split(args.executor), name=args.name, page=args.page,
+                           per_page=args.limit or 500)
+    rows = found["jobs"]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([{k: v for k, v in j.items() if k != "progress"} for j in rows],
+                         indent=2, default=str))
         return 0
     print(f"{'id':>5}  {'status':<9}  {'kind':<9}  {'progress':>11}  {'executor':<14}  name")
     for j in rows:
         print(job_line(j))
+    if found["pages"] > 1:
+        print(f"page {found['page']}/{found['pages']} of {found['total']} jobs (--page N)")
     return 0
 
 
@@ -56,6 +69,45 @@ def cmd_show(args) -> int:
         print(f"{'energy':>12}: {format_energy(job.get('energy_wh'))}")
         print(f"{'peak memory':>12}: {format_mem(job.get('peak_mem_mb'))}")
     print(f"{'config':>12}: {json.dumps(job['config'])}")
+    print(f"{'actions':>12}: {', '.join(job_actions.available(job)) or 'none'}")
+    return 0
+
+
+def cmd_checkpoints(args) -> int:
+    from core import monitor
+
+    job = jobs.get(args.id)
+    rows = monitor.checkpoints(args.id)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print(f"job {args.id} reported no checkpoint")
+    for c in rows:
+        at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(c["time"]))
+        step = "-" if c["step"] is None else c["step"]
+        usable = job_actions.checkpoint_problem(job["kind"], c["path"]) is None
+        print(f"step {step:>7}  {at}  {monitor.format_bytes(c['size']):>10}  "
+              f"{'resumable' if usable else '-':<9}  {c['path']}")
+    return 0
+
+
+def cmd_slots(args) -> int:
+    from core import joblist
+
+    info = joblist.slots()
+    if not info["supervisor"]:
+        print("supervisor: not running, so no slot is handed out")
+    else:
+        print(f"GPU slots: {info['used']} of {info['slots']} held, {info['free']} free")
+    for h in info["holders"]:
+        devices = ",".join(h["devices"]) or "?"
+        print(f"  GPU {devices:<5} job {h['job']:>5}  {h['status']:<9}  {h['gpus']} slot(s)  {h['name']}")
+    for r in info["remote"]:
+        print(f"  {r['executor']:<9} job {r['job']:>5}  {r['status']:<9}  (the cluster's GPUs)  {r['name']}")
+    for q in info["queue"]:
+        print(f"  queued #{q['place']:<3} job {q['id']:>5}  priority {q['priority']:>3}  "
+              f"{q['gpus']} slot(s)  {q['name']}")
     return 0
 
 
@@ -95,7 +147,7 @@ def cmd_retry(args) -> int:
 
 
 def cmd_resume(args) -> int:
-    print(jobs.resume(args.id))
+    print(jobs.resume(args.id, checkpoint=args.checkpoint))
     return 0
 
 
@@ -156,8 +208,20 @@ def register(sub) -> None:
     s = sub.add_parser("jobs", help="list jobs")
     s.add_argument("--json", action="store_true")
     s.add_argument("--status", help="comma-separated statuses")
-    s.add_argument("--limit", type=count, default=None)
+    s.add_argument("--kind", help="comma-separated kinds (sft, raft, benchmark, ...)")
+    s.add_argument("--executor", help="comma-separated executors (local, ray, slurm)")
+    s.add_argument("--name", help="only names containing this text (any case)")
+    s.add_argument("--limit", type=count, default=None, help="jobs per page (newest first)")
+    s.add_argument("--page", type=positive_int, default=1)
     s.set_defaults(fn=cmd_jobs)
+
+    s = sub.add_parser("checkpoints", help="the checkpoints a job reported")
+    s.add_argument("id", type=positive_int)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_checkpoints)
+
+    s = sub.add_parser("slots", help="GPU slots: which job holds which GPU, what is queued")
+    s.set_defaults(fn=cmd_slots)
 
     for name, fn, help_ in (("show", cmd_show, "show a job"), ("stop", cmd_stop, "stop a job"),
                             ("retry", cmd_retry, "queue a finished job again"),
@@ -167,6 +231,9 @@ def register(sub) -> None:
         s.add_argument("id", type=positive_int)
         if name == "show":
             s.add_argument("--json", action="store_true")
+        if name == "resume":
+            s.add_argument("--checkpoint", help="a checkpoint the job reported (halo-forge "
+                                                "checkpoints ID); default: its newest")
         s.set_defaults(fn=fn)
 
     s = sub.add_parser("logs", help="print a job's log")

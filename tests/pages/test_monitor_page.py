@@ -1,6 +1,8 @@
 """AppTest for the Monitor page on a seeded ledger."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -103,3 +105,68 @@ def test_a_finished_job_shows_its_energy_or_not_reported(home):
     assert "Energy: 3.46 Wh · Peak memory: 2.50 GiB" in captions
     captions = [c.value for c in _run(job=str(ids["FAILED"])).caption]
     assert "Energy: not reported · Peak memory: 300 MiB" in captions
+
+
+def test_a_stopping_job_offers_no_stop_and_no_eta(home):
+    ids = seed()
+    at = _run(job=str(ids["STOPPING"]))
+    assert not at.exception
+    assert not [b for b in at.button if b.key in ("mon_stop", "mon_stop_confirm")]
+    assert any("Stop requested" in i.value for i in at.info)
+    assert {m.label: m.value for m in at.metric}["ETA"] == "–"
+
+
+def test_completed_training_offers_retry_but_not_resume(home):
+    ids = seed()
+    at = _run(job=str(ids["COMPLETED"]))
+    keys = {b.key for b in at.button}
+    assert "mon_retry" in keys and "mon_resume" not in keys
+    at = _run(job=str(ids["STOPPED"]))
+    assert {"mon_retry", "mon_resume"} <= {b.key for b in at.button}
+
+
+def _checkpoint(job_id: int, step: int, trainer_state: bool = True):
+    from core import ledger, paths
+
+    path = paths.job_dir(job_id) / "output" / f"checkpoint-{step}"
+    path.mkdir(parents=True)
+    (path / "adapter_model.safetensors").write_bytes(b"\0" * 2048)
+    if trainer_state:
+        (path / "trainer_state.json").write_text("{}")
+    with ledger.writer() as conn:
+        ledger.add_event(conn, "CHECKPOINT_SAVED", job_id, {"path": str(path), "step": step})
+    return path
+
+
+def test_checkpoints_are_listed_and_one_can_be_resumed(home):
+    ids = seed()
+    job = ids["STOPPED"]
+    first = _checkpoint(job, 10)
+    _checkpoint(job, 20, trainer_state=False)
+    at = _run(job=str(job))
+    assert not at.exception
+    assert any(s.value.startswith("Checkpoints (2)") for s in at.subheader)
+    codes = [c.value for c in at.code]
+    assert str(first) in codes
+    buttons = [b for b in at.button if b.key.startswith("mon_resume_ckpt_")]
+    assert [b.disabled for b in buttons] == [True, False]  # newest first; 20 has no trainer state
+    assert "trainer_state.json" in buttons[0].help
+    before = len(jobs.list_jobs())
+    buttons[1].click().run()
+    assert not at.exception
+    assert len(jobs.list_jobs()) == before + 1
+    new = jobs.list_jobs(limit=1)[0]
+    assert json.loads(new["config"])["training"]["resume_from"] == str(first)
+    assert at.selectbox(key="mon_job").value == new["id"]  # Monitor follows the new job
+
+
+def test_a_new_checkpoint_brings_a_toast(home):
+    ids = seed()
+    job = ids["RUNNING"]
+    at = _run(job=str(job))
+    assert not at.toast  # none for what was there when the page opened
+    _checkpoint(job, 30)
+    at.run()
+    assert [t.value for t in at.toast] == [f"Job #{job}: checkpoint saved at step 30"]
+    at.run()
+    assert not at.toast
