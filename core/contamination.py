@@ -214,6 +214,33 @@ def run_checks(train: str, benchmarks: Iterable[str], n: int = NGRAM) -> list[di
     return [check(texts, benchmark_items(b), n, b, name).to_dict() for b in benchmarks]
 
 
+TRAINING_KINDS = ("sft", "raft")
+
+
+def training_source_of(model_dir: str | Path | None) -> str | None:
+    """The training data of an adapter or model that a halo-forge training job wrote: the
+    job's data.dataset, found through the job.json of the job directory above it
+    (JOB_DIR/output/adapter, JOB_DIR/output/checkpoint-N). None when it was not trained
+    here or was written outside its job directory (training.output_dir elsewhere)."""
+    import json
+
+    if not model_dir:
+        return None
+    path = Path(model_dir).expanduser()
+    for parent in [path, *list(path.parents)[:3]]:
+        spec = parent / "job.json"
+        if spec.is_file():
+            try:
+                data = json.loads(spec.read_text())
+            except (OSError, ValueError):
+                return None
+            if data.get("kind") not in TRAINING_KINDS:
+                return None
+            dataset = ((data.get("config") or {}).get("data") or {}).get("dataset")
+            return str(dataset) if dataset else None
+    return None
+
+
 def short_summary(report: dict) -> str:
     """"3/164" style cell for tables: overlapping of checked items."""
     return f"{len(report.get('overlapping') or [])}/{report.get('checked', 0)}"

@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from core.benchmarks import catalogue, service
+from core import forms
 from core.forms import TRUST_WARNING
 
 MONITOR_PAGE = Path(__file__).resolve().parent / "monitor.py"
@@ -20,14 +21,19 @@ type_ = st.segmented_control("Type", types, key="bench_type", default=types[0], 
                              format_func=lambda t: catalogue.TYPES[t]) or types[0]
 
 benches = catalogue.names(type_)
-if st.session_state.get("bench_name") not in benches:
-    st.session_state["bench_name"] = benches[0]
-name = st.selectbox("Benchmark", benches, key="bench_name",
-                    format_func=lambda n: catalogue.get(n).title)
-bench = catalogue.get(name)
-metric_text = ", ".join(bench.metrics) + ("" if bench.higher_is_better else " (lower is better)")
-st.caption(f"{bench.description}  \nMetric: {metric_text} · dataset `{bench.hub_path}`"
-           + (f" ({bench.hub_config})" if bench.hub_config else "") + f", split {bench.hub_split}")
+picked = [n for n in st.session_state.get("bench_names") or [] if n in benches]
+if not picked:  # a new type starts from its first benchmark
+    st.session_state["bench_names"] = [benches[0]]
+names = st.multiselect("Benchmarks", benches, key="bench_names",
+                       format_func=lambda n: catalogue.get(n).title,
+                       help="Several benchmarks run as one job (one model load), with one "
+                            "result row each.") or [benches[0]]
+name = ",".join(names)
+for bench in map(catalogue.get, names):
+    metric_text = ", ".join(bench.metrics) + ("" if bench.higher_is_better else " (lower is better)")
+    st.caption(f"**{bench.title}**: {bench.description}  \nMetric: {metric_text} · dataset "
+               f"`{bench.hub_path}`" + (f" ({bench.hub_config})" if bench.hub_config else "")
+               + f", split {bench.hub_split}")
 
 choices = service.model_choices(type_)
 if st.session_state.get("bench_model_type") != type_:  # a new type starts from its first preset
@@ -67,6 +73,18 @@ with right:
                               key=f"bench_max_new_tokens_{type_}")
 output_dir = st.text_input("Output directory (optional)", key="bench_output_dir",
                            help="Where samples.jsonl and results.json go; empty = the job's folder.")
+ex_col, profile_col = st.columns(2)
+executor = ex_col.selectbox("Executor", list(forms.EXECUTORS), key="bench_executor",
+                            help="Where the job runs: this machine, a Ray cluster or Slurm.")
+profile = None
+if executor != "local":
+    profiles = forms.profile_choices(executor)
+    if profiles:
+        profile = profile_col.selectbox("Profile", profiles, key="bench_profile",
+                                        help="Saved cluster profile (address, partition, ...).")
+    else:
+        profile_col.caption(f"No {executor} profile saved: add one with "
+                            f"`halo-forge profiles add NAME --executor {executor} ...`.")
 
 
 def _config() -> dict | None:
@@ -75,7 +93,7 @@ def _config() -> dict | None:
                                     limit=None if all_items else int(limit), samples=int(samples),
                                     temperature=float(temperature), batch_size=int(batch_size),
                                     max_new_tokens=int(max_new), output_dir=output_dir,
-                                    trust_remote_code=trust)
+                                    trust_remote_code=trust, executor=executor, profile=profile)
     except ValueError as exc:
         st.error(str(exc))
         return None

@@ -137,6 +137,27 @@ def run(config: dict, job_dir: Path, should_stop: StopFn | None = None) -> int:
     return 0
 
 
+def _overlap(s: Settings) -> dict | None:
+    """Contamination check of an adapter whose training data is known (trained by a
+    halo-forge job): the benchmark's items against that data, recorded with the result."""
+    from core import contamination
+
+    try:
+        _, adapter = resolve(s)
+    except Exception:  # noqa: BLE001 - resolution errors are reported by the run itself
+        return None
+    source = contamination.training_source_of(adapter) if adapter else None
+    if source is None:
+        return None
+    try:
+        report = contamination.run_checks(source, [s.bench.name])[0]
+    except (contamination.ContaminationError, ValueError) as exc:
+        emit(f"note: overlap check skipped ({exc})")
+        return None
+    emit(f"overlap: {report['summary']}")
+    return report
+
+
 def _load_items(s: Settings) -> data.Loaded:
     loaded = data.load(s.bench, s.limit, log=emit)
     if not loaded.items:
@@ -149,6 +170,7 @@ def _run_one(s: Settings, loaded: data.Loaded, should_stop: StopFn) -> tuple[int
     started = time.monotonic()
     emit(f"benchmark {s.bench.name} ({catalogue.TYPES[s.bench.type]}) on {s.model_label}")
     emit(f"{len(loaded.items)} items from {loaded.source}")
+    overlap = _overlap(s)
     try:
         _seed(s.seed)
         outcome = RUNNERS[s.bench.type](s, loaded.items, should_stop)
@@ -176,6 +198,8 @@ def _run_one(s: Settings, loaded: data.Loaded, should_stop: StopFn) -> tuple[int
         "timings": {k: round(v, 3) for k, v in outcome.timings.items()},
         "generated_tokens": outcome.new_tokens,
     }
+    if overlap is not None:
+        result["overlap"] = overlap
     emit_metric(s.step_offset + outcome.steps, **outcome.metrics)
     # Not "name: value": the metrics were already reported on the JSON line above.
     summary = ", ".join(f"{k} {v:.4f}" for k, v in outcome.metrics.items())

@@ -59,9 +59,11 @@ def adapter_base(path: str | Path) -> str | None:
 
 
 def model_choices(type_: str) -> list[str]:
-    """Hub presets, the tiny offline model(s), then finished training runs' outputs (text
-    types only: training produces text models)."""
-    choices = catalogue.presets(type_)
+    """The tiny offline model(s) first (they run here, without a download), then hub presets,
+    then finished training runs' outputs (text types only: training produces text models)."""
+    presets = catalogue.presets(type_)
+    choices = [m for m in presets if m in catalogue.TINY_MODELS] + \
+        [m for m in presets if m not in catalogue.TINY_MODELS]
     if type_ in ("code", "agentic"):
         choices += [t.path for t in training_outputs()]
     return list(dict.fromkeys(choices))
@@ -70,15 +72,22 @@ def model_choices(type_: str) -> list[str]:
 def build_config(*, benchmark: str, model: str, adapter: str | None = None, limit: int | None = None,
                  samples: int = 1, temperature: float = 0.0, batch_size: int = 8,
                  max_new_tokens: int | None = None, output_dir: str | None = None,
-                 trust_remote_code: bool = False) -> dict[str, Any]:
+                 trust_remote_code: bool = False, executor: str = "local",
+                 profile: str | None = None) -> dict[str, Any]:
     """A benchmark job config (plain JSON) from the page's fields; the type-specific fields are
-    dropped where they do not apply (n and temperature are for code only)."""
-    bench = catalogue.get(benchmark)
+    dropped where they do not apply (n and temperature are for code only). `benchmark` is one
+    name, a comma-separated list or a suite (one job, one result row per benchmark)."""
+    try:
+        benches = catalogue.expand(benchmark)
+    except ValueError as exc:
+        raise ValueError(f"benchmark.name {exc}") from None
+    bench = benches[0]
     model = (model or "").strip()
     if not model:
         raise ValueError("model.name: choose or type a model")
-    catalogue.check_tiny_model(model, bench.type)
-    section: dict[str, Any] = {"name": bench.name, "batch_size": batch_size}
+    for b in benches:
+        catalogue.check_tiny_model(model, b.type)
+    section: dict[str, Any] = {"name": ",".join(b.name for b in benches), "batch_size": batch_size}
     if limit:
         section["limit"] = int(limit)
     if bench.type == "code":
@@ -92,6 +101,8 @@ def build_config(*, benchmark: str, model: str, adapter: str | None = None, limi
         config["model"]["trust_remote_code"] = True
     if output_dir and output_dir.strip():
         config["output_dir"] = output_dir.strip()
+    if executor and executor != "local":
+        config["executor"] = {"name": executor, **({"profile": profile} if profile else {})}
     return config
 
 
@@ -121,11 +132,34 @@ def comparison_configs(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str
     return base, tuned
 
 
+def check_model(name: str, executor: str = "local") -> None:
+    """Refuse, in one sentence, a hub model this machine cannot load: not a tiny model, not a
+    local directory, not in the Hugging Face cache, and the hub unreachable (or offline by
+    setting). Without it the job would fail after transformers' retries. Jobs for ray/slurm
+    load the model on the cluster, so they are not checked here."""
+    from core import datasets
+    from core.models import loading
+
+    name = (name or "").strip()
+    if executor != "local" or not name or name in catalogue.TINY_MODELS:
+        return
+    if Path(name).expanduser().exists() or loading._looks_like_path(name):
+        return  # a directory (a missing one is reported by the config check, naming the path)
+    if datasets.is_offline() and not loading._in_hub_cache(name):
+        raise ValueError(f"model.name: '{name}' is not in the Hugging Face cache and the hub "
+                         "cannot be reached, so it cannot load here; choose a cached model, a "
+                         "local directory or a tiny model")
+
+
 def queue(config: dict[str, Any], name: str | None = None) -> int:
-    """Validate and queue one benchmark job; returns its id."""
+    """Validate and queue one benchmark job (one or several benchmarks); returns its id."""
     from core import jobs
 
-    catalogue.get(config["benchmark"]["name"])  # a clear error before the generic schema
+    try:  # a clear error before the generic schema
+        catalogue.expand(config["benchmark"]["name"])
+    except ValueError as exc:
+        raise ValueError(f"benchmark.name {exc}") from None
+    check_model(config["model"]["name"], (config.get("executor") or {}).get("name", "local"))
     return jobs.submit("benchmark", config, name=name)
 
 

@@ -9,7 +9,7 @@ from core.configs.sections import ExecutorSection, ModelSection, _Job, _Section
 
 
 class BenchmarkSection(_Section):
-    name: str = Field(min_length=1, description="Benchmark to run (humaneval, mbpp, ...).")
+    name: str = Field(min_length=1, description="Benchmark to run (humaneval, mbpp, ...), several separated by commas, or a suite (code-suite, vlm-suite, audio-suite).")
     limit: int | None = Field(None, ge=1, le=10_000_000, description="Score at most this many problems (empty = all).")
     samples: int = Field(1, ge=1, le=1000, description="Completions per problem (n in pass@k).")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 = greedy.")
@@ -20,16 +20,10 @@ class BenchmarkSection(_Section):
     @field_validator("name")
     @classmethod
     def _known_benchmark(cls, v: str) -> str:
-        import difflib
-
         from core.benchmarks import catalogue  # light: names and metrics only
 
-        known = catalogue.names()
-        if v not in known:
-            near = difflib.get_close_matches(v, known, n=1)
-            hint = f" (did you mean '{near[0]}'?)" if near else ""
-            raise ValueError(f"is not a known benchmark: '{v}'{hint}; known: {', '.join(known)}")
-        return v
+        # one benchmark, a comma-separated list, or a named suite (one result row each)
+        return ",".join(b.name for b in catalogue.expand(v))
 
     @field_validator("k")
     @classmethod

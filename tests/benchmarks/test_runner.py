@@ -137,7 +137,7 @@ def test_a_model_that_answers_right_scores_one(tmp_path, capsys, monkeypatch, ti
 def test_unknown_benchmark_is_a_one_line_error(tmp_path, capsys):
     rc, out = _job(tmp_path, "tiny", "imagenet", capsys)
     assert rc == 2
-    assert "benchmark.name is not a known benchmark: 'imagenet'" in out
+    assert "benchmark.name is not a known benchmark or suite: 'imagenet'" in out
     assert not (tmp_path / "results.json").exists()
 
 
@@ -208,3 +208,64 @@ def test_adapter_directory_loads_its_base_model(tiny_text, tmp_path, capsys):
     rc, out = _job(tmp_path / "job", str(tmp_path / "run"), "xlam", capsys, limit=2)
     assert rc == 0, out
     assert _results(tmp_path / "job")["model"] == str(tmp_path / "run")
+
+
+# ---------------------------------------------------------------------------- contamination
+
+
+def test_adapter_with_known_training_data_gets_an_overlap_check(tiny_text, tmp_path, capsys):
+    """An adapter from a halo-forge training job (job.json above it) is checked against the
+    benchmark before it runs; the finding travels with the result row."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from core import contamination
+
+    train_job = tmp_path / "jobs" / "7"
+    adapter = train_job / "output" / "adapter"
+    base = AutoModelForCausalLM.from_pretrained(str(tiny_text))
+    get_peft_model(base, LoraConfig(r=2, target_modules=["q_proj", "v_proj"])).save_pretrained(adapter)
+    item_id, text = contamination.benchmark_items("xlam")[1]
+    train = tmp_path / "train.jsonl"
+    train.write_text(json.dumps({"instruction": "Copy this.", "output": text}) + "\n")
+    (train_job / "job.json").write_text(json.dumps(
+        {"id": 7, "kind": "sft", "config": {"data": {"dataset": str(train)}}}))
+    assert contamination.training_source_of(adapter) == str(train)
+    job = tmp_path / "bench"
+    job.mkdir()
+    rc, out = _job(job, str(adapter), "xlam", capsys, limit=2)
+    assert rc == 0, out
+    assert re.search(r"^overlap: \d+ of 10 xlam items share a 13-gram with file:", out, re.M), out
+    overlap = _results(job)["overlap"]
+    hit = next(o for o in overlap["overlapping"] if o["id"] == item_id)
+    assert hit["fraction"] == 1.0 and hit["train_records"] == [1]
+
+
+# ---------------------------------------------------------------------------- suites
+
+
+def test_a_suite_is_one_job_with_one_result_per_benchmark(tiny_text, tmp_path, capsys, monkeypatch):
+    loads = []
+    real_load = TextGenerator.load.__func__
+    monkeypatch.setattr(TextGenerator, "load",
+                        classmethod(lambda cls, *a, **kw: loads.append(a) or real_load(cls, *a, **kw)))
+    rc, out = _job(tmp_path, str(tiny_text), "humaneval,mbpp", capsys, limit=2)
+    assert len(loads) == 1  # the benchmarks share one model load
+    assert rc == 0, out
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [r["benchmark"] for r in results] == ["humaneval", "mbpp"]
+    for r in results:
+        assert r["details"] == f"samples-{r['benchmark']}.jsonl" and r["samples"] == 2
+        rows = _samples(tmp_path, r)
+        assert len(rows) == 2 and all("tests" in row and "status" in row for row in rows)
+    # one Step count over the whole job: 2 generation steps (batch 4 fits 2 items) + 2 verifications
+    steps = re.findall(r"^Step (\d+)/(\d+)", out, re.MULTILINE)
+    assert [int(a) for a, _ in steps] == [1, 2, 3, 4] and {b for _, b in steps} == {"4"}
+    assert "benchmark 1/2: humaneval" in out and "benchmark 2/2: mbpp" in out
+
+
+def test_a_named_suite_expands_in_catalogue_order():
+    assert [b.name for b in catalogue.expand("code-suite")] == ["humaneval", "mbpp", "livecodebench"]
+    assert [b.name for b in catalogue.expand("mbpp, code-suite")] == ["mbpp", "humaneval", "livecodebench"]
+    with pytest.raises(ValueError, match="did you mean 'humaneval'"):
+        catalogue.expand("humaneval,humanevl")

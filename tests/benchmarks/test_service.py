@@ -28,7 +28,7 @@ def test_other_types_drop_code_fields(bench, tokens):
 def test_build_config_errors_name_the_field():
     with pytest.raises(ValueError, match="model.name"):
         service.build_config(benchmark="xlam", model="  ")
-    with pytest.raises(ValueError, match="unknown benchmark"):
+    with pytest.raises(ValueError, match="is not a known benchmark or suite"):
         service.build_config(benchmark="nope", model="tiny")
     with pytest.raises(ValueError, match="tiny-llava cannot run Audio"):
         service.build_config(benchmark="librispeech", model="tiny-llava")

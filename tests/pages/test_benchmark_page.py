@@ -44,9 +44,12 @@ def test_defaults_to_code_with_presets_and_tiny_model(home):
     at = _open()
     assert not at.exception
     assert at.title[0].value == "Benchmark"
-    assert at.selectbox(key="bench_name").options == ["HumanEval", "MBPP", "LiveCodeBench"]
+    assert at.multiselect(key="bench_names").options == ["HumanEval", "MBPP", "LiveCodeBench"]
+    assert at.multiselect(key="bench_names").value == ["humaneval"]
     options = at.selectbox(key="bench_model").options
     assert "Qwen/Qwen2.5-Coder-1.5B-Instruct" in options and "tiny" in options
+    assert at.selectbox(key="bench_model").value == "tiny"  # the default runs here
+    assert at.selectbox(key="bench_executor").options == ["local", "ray", "slurm"]
     assert any("deepseek-coder" in o for o in options)
     assert at.number_input(key="bench_samples").value == 1
     assert at.button(key="bench_compare").disabled  # no adapter yet
@@ -56,15 +59,16 @@ def test_type_switch_changes_benchmarks_models_and_fields(home):
     at = _open()
     at.button_group(key="bench_type").set_value("vlm").run()
     assert not at.exception
-    assert at.selectbox(key="bench_name").options == ["TextVQA", "DocVQA", "MMStar", "ChartQA"]
+    assert at.multiselect(key="bench_names").options == ["TextVQA", "DocVQA", "MMStar", "ChartQA"]
     model = at.selectbox(key="bench_model")
-    assert model.value == catalogue.presets("vlm")[0]
+    assert model.value == "tiny-llava"
     assert "tiny-llava" in model.options and "tiny" not in model.options
     keys = {w.key for w in at.number_input}
     assert "bench_samples" not in keys  # n and temperature are for code only
     at.button_group(key="bench_type").set_value("audio").run()
     assert "openai/whisper-large-v3" in at.selectbox(key="bench_model").options
-    assert at.selectbox(key="bench_name").value == "librispeech"
+    assert at.multiselect(key="bench_names").value == ["librispeech"]
+    assert at.selectbox(key="bench_model").value == "tiny-whisper"
 
 
 def test_run_queues_a_validated_job_and_opens_monitor(home):
@@ -104,7 +108,30 @@ def test_bad_adapter_path_names_the_field_and_queues_nothing(home, tmp_path):
     assert _queued() == []
 
 
-def test_typed_model_id_is_accepted(home):
+def test_uncached_hub_model_is_refused_before_queueing(home):
+    at = _open("agentic", typed_model="my-org/my-tool-model")
+    at.button(key="bench_run").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "model.name: 'my-org/my-tool-model' is not in the Hugging Face cache and the hub cannot "
+        "be reached, so it cannot load here; choose a cached model, a local directory or a tiny "
+        "model"]
+    assert _queued() == []
+
+
+def test_suite_of_benchmarks_is_one_job(home):
+    at = _open()
+    at.multiselect(key="bench_names").select("mbpp").run()
+    at.button(key="bench_run").click().run()
+    assert not at.exception
+    [job] = _queued()
+    assert jobs.get(job["id"])["config"]["benchmark"]["name"] == "humaneval,mbpp"
+
+
+def test_typed_model_id_is_accepted(home, monkeypatch):
+    from core.models import loading
+
+    monkeypatch.setattr(loading, "_in_hub_cache", lambda name: name == "my-org/my-tool-model")
     at = _open("agentic", typed_model="my-org/my-tool-model")
     at.checkbox(key="bench_all").check().run()
     at.button(key="bench_run").click().run()
@@ -131,7 +158,10 @@ def test_compare_queues_base_and_adapter_jobs(home, tmp_path):
     assert at.title[0].value == "Monitor"
 
 
-def test_compare_from_a_training_runs_adapter_uses_its_base(home, tmp_path):
+def test_compare_from_a_training_runs_adapter_uses_its_base(home, tmp_path, monkeypatch):
+    from core.models import loading
+
+    monkeypatch.setattr(loading, "_in_hub_cache", lambda name: True)  # as if downloaded before
     adapter = _adapter(tmp_path, base="Qwen/Qwen2.5-Coder-0.5B-Instruct")
     at = _open("code", typed_model=str(adapter))
     at.button(key="bench_compare").click().run()
