@@ -204,6 +204,16 @@ def _count(value: object) -> int | None:
 
 # ---- parsing -------------------------------------------------------------------------------
 
+def metric_line(step: int | None, **values: object) -> str:
+    """The JSON metric line of the output contract: the one writer for what `parse_line` reads
+    (training, benchmark and verify jobs all print through it). None values are left out;
+    floats are rounded to 6 decimals, which is finer than any chart shows."""
+    clean = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in values.items()
+             if v is not None}
+    body = {"step": int(step), **clean} if step is not None else clean
+    return json.dumps({"metric": body})
+
+
 def parse_line(line: str) -> Parsed | None:
     """Parse one line of job output; None when it carries nothing. Never raises."""
     try:

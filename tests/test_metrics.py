@@ -335,3 +335,16 @@ def test_raft_sampling_lines_from_the_runner(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines == ["verified 1/3 samples", "verified 3/3 samples"]
     assert [parse_line(x).metrics["samples_verified"] for x in lines] == [1.0, 3.0]
+
+
+def test_metric_line_round_trips_through_the_parser():
+    """The one writer and the one reader of the JSON metric line agree."""
+    from core.metrics import metric_line
+
+    line = metric_line(7, loss=0.123456789, reward_mean=0.5, kept=12, skipped=None)
+    parsed = parse_line(line)
+    assert parsed.step == 7
+    assert parsed.metrics == {"loss": 0.123457, "reward_mean": 0.5, "kept": 12.0}
+    assert "skipped" not in line
+    no_step = parse_line(metric_line(None, pass_rate=0.25))
+    assert no_step.step is None and no_step.metrics == {"pass_rate": 0.25}

@@ -13,12 +13,13 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from core.benchmarks import catalogue, data, metrics
 from core.benchmarks.catalogue import Benchmark
 from core.benchmarks.generation import (ASRGenerator, TextGenerator, VLMGenerator,
                                         xlam_tools_to_schemas)
+from core.metrics import metric_line
 
 StopFn = Callable[[], bool]
 
@@ -32,7 +33,7 @@ def emit(text: str) -> None:
 
 
 def emit_metric(step: int, **values: float) -> None:
-    emit(json.dumps({"metric": {"step": step, **values}}))
+    emit(metric_line(step, **values))
 
 
 # ---------------------------------------------------------------------------- config
@@ -40,17 +41,11 @@ def emit_metric(step: int, **values: float) -> None:
 
 @dataclass
 class Settings:
-    model: str
-    adapter: str | None
-    dtype: str
-    trust_remote_code: bool
+    """One benchmark of a job: its validated config (core/configs/benchmark.py declares every
+    field once; this reads them from there) plus where this benchmark's output goes."""
+
+    config: Any  # core.configs.BenchmarkConfig
     bench: Benchmark
-    limit: int | None
-    samples: int
-    temperature: float
-    batch_size: int
-    max_new_tokens: int
-    ks: list[int]
     output_dir: Path
     job_dir: Path
     seed: int = 0
@@ -59,6 +54,17 @@ class Settings:
     step_offset: int = 0
     step_total: int | None = None
     samples_name: str = "samples.jsonl"
+
+    model = property(lambda self: self.config.model.name)
+    adapter = property(lambda self: self.config.model.adapter)
+    dtype = property(lambda self: self.config.model.dtype)
+    trust_remote_code = property(lambda self: bool(self.config.model.trust_remote_code))
+    limit = property(lambda self: self.config.benchmark.limit)
+    samples = property(lambda self: self.config.benchmark.samples)
+    temperature = property(lambda self: self.config.benchmark.temperature)
+    batch_size = property(lambda self: self.config.benchmark.batch_size)
+    max_new_tokens = property(lambda self: self.config.benchmark.max_new_tokens)
+    ks = property(lambda self: sorted({1, *self.config.benchmark.k}))
 
     @property
     def model_label(self) -> str:
@@ -71,26 +77,20 @@ def settings_from(config: dict, job_dir: Path) -> list[Settings]:
     from core.configs import ConfigError, parse_config
 
     try:
-        cfg = parse_config(config, kind="benchmark", check_files=False).model_dump()
+        cfg = parse_config(config, kind="benchmark", check_files=False)
     except ConfigError as exc:
         raise BenchmarkError(f"invalid benchmark config: {exc}") from None
-    b, m = cfg["benchmark"], cfg["model"]
     try:
-        benches = catalogue.expand(b["name"])
+        benches = catalogue.expand(cfg.benchmark.name)
     except ValueError as exc:
         raise BenchmarkError(f"benchmark.name {exc}") from None
     try:
         for bench in benches:
-            catalogue.check_tiny_model(m["name"], bench.type)
+            catalogue.check_tiny_model(cfg.model.name, bench.type)
     except ValueError as exc:
         raise BenchmarkError(str(exc)) from None
-    out = Path(cfg.get("output_dir") or job_dir).expanduser().resolve()
-    return [Settings(model=m["name"], adapter=m.get("adapter"), dtype=m.get("dtype", "auto"),
-                     trust_remote_code=bool(m.get("trust_remote_code")), bench=bench,
-                     limit=b.get("limit"), samples=int(b["samples"]),
-                     temperature=float(b["temperature"]), batch_size=int(b["batch_size"]),
-                     max_new_tokens=int(b["max_new_tokens"]), ks=sorted({1, *b.get("k", [1])}),
-                     output_dir=out, job_dir=Path(job_dir).resolve(),
+    out = Path(cfg.output_dir or job_dir).expanduser().resolve()
+    return [Settings(config=cfg, bench=bench, output_dir=out, job_dir=Path(job_dir).resolve(),
                      samples_name="samples.jsonl" if len(benches) == 1 else f"samples-{bench.name}.jsonl")
             for bench in benches]
 

@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 from transformers import TrainerCallback
 
+from core.metrics import metric_line
+
 StopFn = Callable[[], bool]
 _CKPT = re.compile(r"^checkpoint-(\d+)$")
 
@@ -34,8 +36,7 @@ def emit(line: str) -> None:
 
 
 def emit_metric(step: int, **values: Any) -> None:
-    clean = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in values.items() if v is not None}
-    emit(json.dumps({"metric": {"step": int(step), **clean}}, sort_keys=False))
+    emit(metric_line(step, **values))
 
 
 def any_rank(flag: bool) -> bool:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from core.metrics import metric_line
 from core.verifiers import registry
 from core.verifiers.base import Verdict, default_workers
 
@@ -216,7 +217,7 @@ def run(config: dict, job_dir: Path) -> int:
         print(f"verify job failed: {exc}", flush=True)
         return 2
     print(f"verification rate: {summary['pass_rate']:.4f}", flush=True)
-    print(json.dumps({"metric": {"step": summary["verified"], "pass_rate": summary["pass_rate"],
-                                 "mean_reward": summary["mean_reward"]}}), flush=True)
+    print(metric_line(summary["verified"], pass_rate=summary["pass_rate"],
+                      mean_reward=summary["mean_reward"]), flush=True)
     (job_dir / "verify_summary.json").write_text(json.dumps(summary, indent=2))
     return 0
