@@ -55,5 +55,18 @@ def _sidebar() -> None:
                 st.rerun()
 
 
+def _ledger_usable() -> bool:
+    """A damaged or foreign ledger stops every page with one sentence (nothing is written)."""
+    from core import ledger
+
+    try:
+        ledger.check_usable()
+    except ledger.LedgerError as exc:
+        st.error(f"The job ledger cannot be used: {exc}")
+        return False
+    return True
+
+
 _sidebar()
-nav.run()
+if _ledger_usable():
+    nav.run()

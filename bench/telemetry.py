@@ -62,8 +62,8 @@ def main() -> None:
                                    started_at=now - 7 * 3600, finished_at=now - 3600)
         metrics = [(job_id, s, now, n, 1.0 / s) for s in range(1, 20_001)
                    for n in ("loss", "lr", "grad_norm")]
-        conn.exec_driver_sql("INSERT INTO metric (job_id, step, time, name, value) "
-                             "VALUES (?, ?, ?, ?, ?)", metrics)
+        conn.executemany("INSERT INTO metric (job_id, step, time, name, value) "
+                         "VALUES (?, ?, ?, ?, ?)", metrics)
     job = ledger.get_job(job_id)
     ms = _median_ms(lambda: energy.job_usage(job), args.runs)
     print(f"energy 6 h job: {ms:7.1f} ms  ({energy.format_energy(energy.job_usage(job)['energy_wh'])})")

@@ -10,8 +10,6 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import text
-
 from core import kinds, ledger, monitor
 from core.hardware import HOST_DEVICE  # light: GPU libraries load only when sampling
 from core.ledger import ACTIVE, COMPLETED, FAILED, QUEUED, STOPPED
@@ -34,11 +32,11 @@ def ledger_gpus(max_age_s: float = RECENT_GPU_S, now: float | None = None) -> li
     since = (now or time.time()) - max_age_s
     with ledger.reader() as conn:
         # The time index bounds both scans to the recent window, however long the history.
-        rows = conn.execute(text(
+        rows = conn.execute(
             "SELECT * FROM gpu_sample WHERE id IN (SELECT MAX(id) FROM gpu_sample "
-            "WHERE time >= :since AND device != :host GROUP BY device) ORDER BY device"),
+            "WHERE time >= :since AND device != :host GROUP BY device) ORDER BY device",
             {"since": since, "host": HOST_DEVICE})
-        return [dict(r._mapping) for r in rows]
+        return [dict(r) for r in rows]
 
 
 def live_gpus(ttl_s: float = LIVE_TTL_S) -> list[dict]:
@@ -117,9 +115,9 @@ def active_jobs(limit: int = 20) -> list[dict]:
     (monitor.progress) and `loss` (its latest loss, or None)."""
     out = []
     with ledger.reader() as conn:
-        jobs = [dict(r._mapping) for r in conn.execute(text(
+        jobs = [dict(r) for r in conn.execute(
             "SELECT * FROM job WHERE status IN ('STARTING','RUNNING','STOPPING') "
-            "ORDER BY id DESC LIMIT :n"), {"n": int(limit)})]
+            "ORDER BY id DESC LIMIT :n", {"n": int(limit)})]
         for job in jobs:
             job["progress"] = monitor.progress(job)
             job["loss"] = _latest_loss(conn, job["id"])
@@ -130,9 +128,9 @@ def active_jobs(limit: int = 20) -> list[dict]:
 
 def _latest_loss(conn, job_id: int) -> float | None:
     for name in LOSS_NAMES:
-        row = conn.execute(text(
+        row = conn.execute(
             "SELECT value FROM metric WHERE job_id = :j AND name = :n "
-            "ORDER BY step DESC, id DESC LIMIT 1"), {"j": job_id, "n": name}).first()
+            "ORDER BY step DESC, id DESC LIMIT 1", {"j": job_id, "n": name}).first()
         if row is not None:
             return row[0]
     return None
@@ -146,10 +144,10 @@ def recent_runs(limit: int = 12) -> list[dict]:
     """The newest jobs (any kind, any status) with their progress fraction, duration and the
     link to their Monitor view."""
     with ledger.reader() as conn:
-        jobs = [dict(r._mapping) for r in conn.execute(text(
+        jobs = [dict(r) for r in conn.execute(
             "SELECT id, kind, name, status, created_at, started_at, finished_at, step, "
             "total_steps, epoch, total_epochs, cycle, total_cycles FROM job "
-            "ORDER BY id DESC LIMIT :n"), {"n": int(limit)})]
+            "ORDER BY id DESC LIMIT :n", {"n": int(limit)})]
     for job in jobs:
         prog = monitor.progress(job)
         job["fraction"] = prog["fraction"]
@@ -172,10 +170,10 @@ def training_history(runs: int = 6, max_points: int = 300) -> list[dict]:
     with ledger.reader() as conn:
         # The newest jobs first; EXISTS probes the (job_id, name, step) index once per job
         # and the LIMIT stops the scan as soon as enough runs with a loss are found.
-        rows = conn.execute(text(
+        rows = conn.execute(
             f"SELECT id, name FROM job WHERE kind IN ({kinds}) AND EXISTS ("
             "SELECT 1 FROM metric WHERE metric.job_id = job.id AND metric.name IN "
-            "('loss', 'train_loss')) ORDER BY id DESC LIMIT :n"), {"n": int(runs)}).all()
+            "('loss', 'train_loss')) ORDER BY id DESC LIMIT :n", {"n": int(runs)}).all()
         for job_id, name in rows:
             for metric in LOSS_NAMES:
                 s = _thinned(job_id, metric, max_points)
@@ -210,10 +208,10 @@ def benchmark_scores(max_models: int = 8) -> dict:
     "↓" marks a metric where lower is better.
     """
     with ledger.reader() as conn:
-        rows = conn.execute(text(
+        rows = conn.execute(
             "SELECT id, model, benchmark, COALESCE(primary_metric, 'pass@1'), "
             "COALESCE(primary_value, pass_at_1) FROM result WHERE id IN ("
-            "SELECT MAX(id) FROM result GROUP BY model, benchmark) ORDER BY id DESC")).all()
+            "SELECT MAX(id) FROM result GROUP BY model, benchmark) ORDER BY id DESC").all()
     models: list[str] = []
     for _, model, *_rest in rows:
         if model not in models:
@@ -254,11 +252,11 @@ def gpu_history(window_s: float = 3600.0, max_points: int = HISTORY_POINTS,
     since = now - window_s
     bucket = max(1.0, window_s / max(1, max_points))
     with ledger.reader() as conn:
-        rows = conn.execute(text(
+        rows = conn.execute(
             "SELECT device, CAST((time - :since) / :b AS INTEGER) AS k, MAX(name), "
             "AVG(utilization), MAX(mem_used), MAX(mem_total), MAX(gtt_used), MAX(gtt_total), "
             "AVG(temperature), AVG(power) FROM gpu_sample WHERE time >= :since "
-            "GROUP BY device, k ORDER BY device, k"), {"since": since, "b": bucket}).all()
+            "GROUP BY device, k ORDER BY device, k", {"since": since, "b": bucket}).all()
     devices: dict[str, dict] = {}
     for device, k, name, util, mem, mem_total, gtt, gtt_total, temp, power in rows:
         d = devices.setdefault(device, {

@@ -17,8 +17,6 @@ import json
 from pathlib import Path
 from typing import Iterable
 
-from sqlalchemy import text
-
 from core import ledger
 from core.hardware import HOST_DEVICE  # light: no GPU library at import
 
@@ -71,9 +69,9 @@ def job_usage(job: dict, end: float | None = None) -> dict:
     usage: dict = {"energy_wh": None, "peak_mem_mb": None}
     if start and end and end > start:
         with ledger.reader() as conn:
-            rows = conn.execute(text(
+            rows = conn.execute(
                 "SELECT time, device, power, mem_used, gtt_used FROM gpu_sample "
-                "WHERE time >= :a AND time <= :b AND device != :host ORDER BY time"),
+                "WHERE time >= :a AND time <= :b AND device != :host ORDER BY time",
                 {"a": start - LOOKBACK_S, "b": end, "host": HOST_DEVICE}).all()
         devices = held_devices(job, {r[1] for r in rows})
         usage.update(_gpu_usage([r for r in rows if r[1] in devices], devices, start, end))

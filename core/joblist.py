@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from typing import Iterable
 
-from sqlalchemy import text
-
 from core import job_actions, ledger, monitor
 from core.ledger import ACTIVE, QUEUED
 
@@ -52,11 +50,11 @@ def search(statuses: Iterable[str] = (), kinds: Iterable[str] = (), executors: I
     per_page = max(1, min(int(per_page), 500))
     where, params = _where(statuses, kinds, executors, name)
     with ledger.reader() as conn:
-        total = conn.execute(text(f"SELECT COUNT(*) FROM job{where}"), params).scalar() or 0
+        total = conn.execute(f"SELECT COUNT(*) FROM job{where}", params).scalar() or 0
         pages = max(1, -(-total // per_page))
         page = max(1, min(int(page), pages))
-        rows = [dict(r._mapping) for r in conn.execute(text(
-            f"SELECT {_COLUMNS} FROM job{where} ORDER BY id DESC LIMIT :n OFFSET :o"),
+        rows = [dict(r) for r in conn.execute(
+            f"SELECT {_COLUMNS} FROM job{where} ORDER BY id DESC LIMIT :n OFFSET :o",
             {**params, "n": per_page, "o": (page - 1) * per_page})]
     for job in rows:
         job["progress"] = monitor.progress(job)
@@ -67,8 +65,8 @@ def search(statuses: Iterable[str] = (), kinds: Iterable[str] = (), executors: I
 def facets() -> dict[str, list[str]]:
     """The filter choices: statuses, kinds and executors that occur, plus the known ones."""
     with ledger.reader() as conn:
-        kinds = [r[0] for r in conn.execute(text("SELECT DISTINCT kind FROM job"))]
-        executors = [r[0] for r in conn.execute(text("SELECT DISTINCT executor FROM job"))]
+        kinds = [r[0] for r in conn.execute("SELECT DISTINCT kind FROM job")]
+        executors = [r[0] for r in conn.execute("SELECT DISTINCT executor FROM job")]
     return {"statuses": list(ledger.ALL_STATUSES),
             "kinds": sorted(set(kinds) | set(ledger.JOB_KINDS)),
             "executors": sorted(set(executors) | {"local"})}
@@ -78,9 +76,9 @@ def queue(limit: int = 50) -> list[dict]:
     """Queued jobs in the order the supervisor claims them (priority, then queue position),
     each with its place (1 = next) and the GPU slots it asks for."""
     with ledger.reader() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(text(
+        rows = [dict(r) for r in conn.execute(
             f"SELECT {_COLUMNS} FROM job WHERE status = :q "
-            "ORDER BY priority DESC, queue_pos ASC, id ASC LIMIT :n"), {"q": QUEUED, "n": limit})]
+            "ORDER BY priority DESC, queue_pos ASC, id ASC LIMIT :n", {"q": QUEUED, "n": limit})]
     for place, job in enumerate(rows, 1):
         job["place"] = place
     return rows
@@ -108,9 +106,9 @@ def slots() -> dict:
 
     state = daemon.status()
     with ledger.reader() as conn:
-        active = [dict(r._mapping) for r in conn.execute(text(
+        active = [dict(r) for r in conn.execute(
             f"SELECT {_COLUMNS} FROM job WHERE status IN ({', '.join(repr(s) for s in ACTIVE)}) "
-            "ORDER BY id"))]
+            "ORDER BY id")]
     holders = [{"job": j["id"], "name": j["name"], "status": j["status"], "gpus": j["gpus"],
                 "devices": _devices(j)}
                for j in active if j["executor"] == "local" and j["gpus"] > 0]

@@ -196,12 +196,12 @@ def delete(job_id: int) -> None:
     job = get(job_id)
     _refuse(job, "delete")
     with ledger.writer() as conn:
-        cur = conn.exec_driver_sql("DELETE FROM job WHERE id = ? AND status = ?",
+        cur = conn.execute("DELETE FROM job WHERE id = ? AND status = ?",
                                    (job_id, job["status"]))
         if cur.rowcount != 1:
             raise JobError(f"job {job_id} changed state while being deleted; try again")
         for table in ("metric", "log_line", "result"):
-            conn.exec_driver_sql(f"DELETE FROM {table} WHERE job_id = ?", (job_id,))
+            conn.execute(f"DELETE FROM {table} WHERE job_id = ?", (job_id,))
         ledger.add_event(conn, "JOB_DELETED", job_id, {})
     job_dir = Path(job["job_dir"])
     if job_dir.is_dir() and paths.jobs_dir() in job_dir.parents:
@@ -233,14 +233,14 @@ def move(job_id: int, direction: str) -> None:
     if direction not in ("up", "down"):
         raise JobError(f"direction must be 'up' or 'down', got {direction!r}")
     with ledger.writer() as conn:
-        row = conn.exec_driver_sql("SELECT priority, queue_pos, status FROM job WHERE id = ?",
+        row = conn.execute("SELECT priority, queue_pos, status FROM job WHERE id = ?",
                                    (job_id,)).first()
         if row is None:
             raise JobError(f"no job with id {job_id}")
         priority, pos, status = row
         _refuse({"id": job_id, "status": status, "kind": ""}, "move")
         op, order = ("<", "DESC") if direction == "up" else (">", "ASC")
-        other = conn.exec_driver_sql(
+        other = conn.execute(
             f"SELECT id, queue_pos FROM job WHERE status = ? AND priority = ? AND queue_pos {op} ? "
             f"ORDER BY queue_pos {order} LIMIT 1", (QUEUED, priority, pos)).first()
         if other is None:
@@ -253,7 +253,7 @@ def set_priority(job_id: int, priority: int) -> None:
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise JobError(f"priority must be a whole number, got {priority!r}")
     with ledger.writer() as conn:
-        row = conn.exec_driver_sql("SELECT status FROM job WHERE id = ?", (job_id,)).first()
+        row = conn.execute("SELECT status FROM job WHERE id = ?", (job_id,)).first()
         if row is None:
             raise JobError(f"no job with id {job_id}")
         _refuse({"id": job_id, "status": row[0], "kind": ""}, "priority")

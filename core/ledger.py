@@ -1,34 +1,35 @@
-"""The SQLite job ledger: tables, connections, and the one place where job status changes.
+"""The SQLite job ledger: connections, and the one place where job status changes.
 
 Everything that writes goes through `writer()` (BEGIN IMMEDIATE: a read-then-write under the
 default deferred BEGIN fails with "database is locked" when two processes race, see
 FIELD-NOTES). Status changes go through `transition()` only, as compare-and-set on the status
 the caller expected, so a stop request and a job finishing can never overwrite each other.
 
-Light module: the UI and the supervisor import it. pandas is imported inside the DataFrame
-helpers only.
+Light module: the UI, the CLI and the supervisor import it. Reads and writes go through the
+standard library's sqlite3; the SQLModel table classes (core/ledger_schema.py, the declared
+schema) are imported only to create or migrate a file, and pandas only in the DataFrame
+helpers. A file that is not a ledger (damaged, another program's database, a newer schema) is
+refused with one sentence and never written to.
 """
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional
-
-from sqlalchemy import Index, event, text
-from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Field, SQLModel, create_engine
+from typing import Any, Iterable, Iterator
 
 from core import kinds, paths
 
 SCHEMA_VERSION = 2
 
-# How a ledger of each older version becomes the next one: statements run in order, inside the
-# same BEGIN IMMEDIATE that checks the version. A fresh ledger is created from the tables below
-# at SCHEMA_VERSION and skips these. Add a column to the table class AND a step here.
+# How a ledger of each older version becomes the next one: statements run in order, inside one
+# BEGIN IMMEDIATE after a backup of the file (see migrate()). A fresh ledger is created from the
+# tables in core/ledger_schema.py at SCHEMA_VERSION and skips these. Add a column to the table
+# class AND a step here.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (  # 1 -> 2: served models, energy accounting, contamination findings
         "ALTER TABLE job ADD COLUMN endpoint VARCHAR",
@@ -37,9 +38,22 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE result ADD COLUMN overlap VARCHAR",
     ),
 }
+TABLES = ("job", "metric", "log_line", "event", "gpu_sample", "result")
 
 
-class LedgerVersionError(RuntimeError):
+class LedgerError(RuntimeError):
+    """The ledger file cannot be used; the message says what is wrong and what to do."""
+
+
+class LedgerVersionError(LedgerError):
+    pass
+
+
+class LedgerDamaged(LedgerError):
+    pass
+
+
+class LedgerForeign(LedgerError):
     pass
 
 
@@ -64,137 +78,64 @@ _STATUS_EVENT = {
 }
 
 
-# ---- tables -------------------------------------------------------------------------------
-
-class Job(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
-    kind: str = Field(index=True)
-    name: str
-    status: str = Field(default=QUEUED, index=True)
-    config: str = "{}"  # the full validated config as JSON
-    priority: int = 0  # higher runs first
-    queue_pos: float = 0.0  # order within a priority; lower runs first
-    gpus: int = 0  # GPU slots the job asks for
-    executor: str = "local"
-    profile: Optional[str] = None
-    external_id: Optional[str] = None  # Ray job id, Slurm job id; locally "pid:start_ticks"
-    pid: Optional[int] = None
-    pid_start: Optional[int] = None  # /proc/PID/stat field 22: tells a live job from a reused pid
-    job_dir: str = ""
-    created_at: float = Field(default_factory=time.time)
-    started_at: Optional[float] = None
-    finished_at: Optional[float] = None
-    updated_at: float = Field(default_factory=time.time)
-    exit_code: Optional[int] = None
-    exit_signal: Optional[str] = None
-    error: Optional[str] = None
-    step: Optional[int] = None
-    total_steps: Optional[int] = None
-    epoch: Optional[float] = None
-    total_epochs: Optional[int] = None
-    cycle: Optional[int] = None
-    total_cycles: Optional[int] = None
-    log_offset: int = 0  # bytes of output.log already turned into rows
-    log_seq: int = 0  # number of log lines stored
-    stop_requested_at: Optional[float] = None
-    env: Optional[str] = None  # JSON of the environment variables the job was given on top
-    retry_of: Optional[int] = None
-    endpoint: Optional[str] = None  # a served model's OpenAI-compatible base URL, once it answers
-    energy_wh: Optional[float] = None  # GPU energy of the run, from the power samples (None: not reported)
-    peak_mem_mb: Optional[float] = None  # peak GPU (or host) memory during the run
-
-
-class Metric(SQLModel, table=True):
-    __table_args__ = (Index("ix_metric_job_name_step", "job_id", "name", "step"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
-    job_id: int
-    step: Optional[int] = None
-    time: float
-    name: str
-    value: float
-
-
-class LogLine(SQLModel, table=True):
-    __tablename__ = "log_line"
-    __table_args__ = (Index("ix_log_line_job_seq", "job_id", "seq"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
-    job_id: int
-    seq: int
-    time: float
-    stream: str = "output"
-    text: str
-
-
-class Event(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
-    time: float = Field(default_factory=time.time)
-    job_id: Optional[int] = Field(default=None, index=True)
-    kind: str
-    payload: str = "{}"
-
-
-class GpuSample(SQLModel, table=True):
-    __tablename__ = "gpu_sample"
-    id: Optional[int] = Field(default=None, primary_key=True)
-    time: float = Field(index=True)
-    device: str
-    name: Optional[str] = None
-    utilization: Optional[float] = None
-    mem_used: Optional[float] = None
-    mem_total: Optional[float] = None
-    gtt_used: Optional[float] = None
-    gtt_total: Optional[float] = None
-    temperature: Optional[float] = None
-    power: Optional[float] = None
-    source: str = ""
-
-
-class Result(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
-    job_id: Optional[int] = Field(default=None, index=True)
-    model: str
-    benchmark: str
-    pass_at_1: Optional[float] = None
-    pass_at_5: Optional[float] = None
-    primary_metric: Optional[str] = None
-    primary_value: Optional[float] = None
-    metrics: str = "{}"  # every metric the benchmark defines, JSON
-    samples: int = 0
-    duration_s: Optional[float] = None
-    details_path: Optional[str] = None  # per-sample JSONL in the job dir
-    source: Optional[str] = None  # where the data came from: hub, sample (ours), package, file
-    overlap: Optional[str] = None  # JSON: contamination findings between training data and items
-    created_at: float = Field(default_factory=time.time)
-
-
 # ---- connections --------------------------------------------------------------------------
 
-_engines: dict[tuple[str, bool], Engine] = {}
-_engines_lock = threading.Lock()
+class Cursor(sqlite3.Cursor):
+    """A sqlite3 cursor with the result helpers callers use (first row, all rows, a scalar)."""
+
+    def first(self):
+        return self.fetchone()
+
+    def all(self):
+        return self.fetchall()
+
+    def scalar(self):
+        row = self.fetchone()
+        return None if row is None else row[0]
 
 
-def _make_engine(path: Path, immediate: bool) -> Engine:
-    eng = create_engine(
-        f"sqlite:///{path}",
-        connect_args={"timeout": 30, "check_same_thread": False},
-    )
+class Row(sqlite3.Row):
+    """Indexable, unpackable, and `dict(row)` gives column -> value."""
 
-    @event.listens_for(eng, "connect")
-    def _on_connect(dbapi_conn, _record):
-        # Take transaction control away from pysqlite so that BEGIN is ours to issue.
-        dbapi_conn.isolation_level = None
-        _use_wal(dbapi_conn)
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
+    @property
+    def _mapping(self) -> dict:  # the SQLAlchemy spelling, for code written against it
+        return dict(self)
 
-    @event.listens_for(eng, "begin")
-    def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
-    return eng
+class Conn(sqlite3.Connection):
+    """One ledger connection. `execute` takes qmark (`?`, tuple) or named (`:x`, dict) params."""
+
+    def execute(self, sql, params=()):
+        return self.cursor(Cursor).execute(sql if isinstance(sql, str) else str(sql), params)
+
+    def executemany(self, sql, rows):
+        return self.cursor(Cursor).executemany(sql, rows)
+
+    def exec_driver_sql(self, sql, params=()):
+        """The SQLAlchemy spelling kept for callers written against it: a list of rows runs
+        as executemany."""
+        if isinstance(params, list):
+            return self.executemany(sql, params)
+        return self.execute(sql, params)
+
+
+_lock = threading.Lock()
+_local = threading.local()
+_opened: list[Conn] = []  # every connection, so that reset_engines() can close them all
+_checked: dict[tuple[int, str], int] = {}  # (pid, path) checked in this process -> its inode
+
+
+def _connect(path: Path) -> Conn:
+    con = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False,
+                          factory=Conn)
+    con.row_factory = Row
+    _use_wal(con)
+    con.execute("PRAGMA busy_timeout=30000")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute("PRAGMA foreign_keys=ON")
+    with _lock:
+        _opened.append(con)
+    return con
 
 
 def _use_wal(con) -> None:
@@ -214,52 +155,160 @@ def _use_wal(con) -> None:
             time.sleep(0.05)
 
 
-def _engine(immediate: bool, path: Path | None = None) -> Engine:
+def _acquire(path: Path | None) -> Conn:
+    """An idle connection of this thread to the ledger (nested use gets a second one).
+
+    The file is checked once per process, and again when it was replaced (a restore): a
+    connection to the replaced file is dropped rather than reused."""
     path = Path(path) if path else paths.ledger_path()
-    key = (str(path), immediate)
-    eng = _engines.get(key)
-    if eng is None:
-        with _engines_lock:
-            eng = _engines.get(key)
-            if eng is None:
-                _ensure_schema(path)
-                eng = _engines[key] = _make_engine(path, immediate)
-    return eng
-
-
-def _ensure_schema(path: Path) -> None:
-    """Create the tables, or refuse a ledger written by a newer halo-forge.
-
-    The DDL runs inside one BEGIN IMMEDIATE so that a supervisor and a page opening a new
-    ledger at the same moment cannot both try to create it.
-    """
-    from sqlalchemy.dialects import sqlite as sqlite_dialect
-    from sqlalchemy.schema import CreateIndex, CreateTable
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, timeout=30, isolation_level=None)
+    key = (os.getpid(), str(path))
     try:
-        _use_wal(con)
-        con.execute("BEGIN IMMEDIATE")
-        version = con.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
+        ino = os.stat(path).st_ino
+    except FileNotFoundError:
+        ino = None
+    if _checked.get(key) != ino or ino is None:
+        with _lock:
+            if _checked.get(key) != ino or ino is None:
+                open_file(path)
+                _checked[key] = ino = os.stat(path).st_ino
+    idle = _local.__dict__.setdefault("pools", {}).setdefault(key, [])
+    while idle:
+        con = idle.pop()
+        if con.ino == ino:
+            return con
+        _discard(con)
+    con = _connect(path)
+    con.ino = ino
+    return con
+
+
+def _release(con: Conn, path: Path | None) -> None:
+    path = Path(path) if path else paths.ledger_path()
+    _local.__dict__.setdefault("pools", {}).setdefault((os.getpid(), str(path)), []).append(con)
+
+
+def _discard(con: Conn) -> None:
+    with _lock:
+        if con in _opened:
+            _opened.remove(con)
+    try:
+        con.close()
+    except sqlite3.Error:
+        pass
+
+
+def _end(con: Conn, path: Path | None) -> None:
+    """Roll back whatever is left open and give the connection back (or drop a broken one)."""
+    try:
+        if con.in_transaction:
             con.execute("ROLLBACK")
+    except sqlite3.Error:
+        _discard(con)
+        return
+    _release(con, path)
+
+
+_DAMAGED_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def is_damage(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.DatabaseError) and \
+        (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _DAMAGED_CODES
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """A write that failed for lack of space (SQLITE_FULL, or ENOSPC from the OS)."""
+    if isinstance(exc, sqlite3.Error):
+        return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == 13 or "disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno == 28
+
+
+def damaged_error(path: Path, detail: str) -> LedgerDamaged:
+    from core import ledger_backup  # light: stdlib only
+
+    newest = ledger_backup.newest_backup()
+    hint = (f"restore the newest backup with `halo-forge ledger restore {newest}`" if newest
+            else "move it aside to start a new ledger (no backup was found)")
+    what = ("is not a SQLite database (damaged, or another program's file)"
+            if "not a database" in detail else f"is damaged ({detail})")
+    return LedgerDamaged(f"the ledger {path} {what}; {hint} -- the file was left untouched")
+
+
+@contextmanager
+def _guard(path: Path | None):
+    """Turn SQLite's damage errors into one sentence that says what to do."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if is_damage(exc):
+            path = Path(path) if path else paths.ledger_path()
+            _checked.pop((os.getpid(), str(path)), None)
+            raise damaged_error(path, str(exc)) from exc
+        raise
+
+
+def open_file(path: Path) -> None:
+    """Check a ledger file before anything writes to it: create a new one, migrate an older
+    one (after a backup), refuse a damaged, foreign or newer one untouched."""
+    path = Path(path)
+    # Only SQLite itself opens the file: closing any other descriptor of it would drop the
+    # POSIX locks this process's connections hold on it (see FIELD-NOTES / SQLite's docs).
+    if path.exists() and path.stat().st_size > 0:
+        try:
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+            try:
+                version = con.execute("PRAGMA user_version").fetchone()[0]
+                tables = {r[0] for r in con.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                con.close()
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise damaged_error(path, str(exc)) from exc
+            raise
+        if version > SCHEMA_VERSION:
             raise LedgerVersionError(
                 f"the ledger {path} was written by a newer halo-forge (schema {version}, this "
                 f"version reads up to {SCHEMA_VERSION}); upgrade halo-forge or point "
-                "HALO_FORGE_HOME elsewhere -- the file was left untouched"
-            )
+                "HALO_FORGE_HOME elsewhere -- the file was left untouched")
+        if tables and (version == 0 or not set(TABLES) <= tables):
+            raise LedgerForeign(
+                f"{path} is a SQLite database of another program (tables: "
+                f"{', '.join(sorted(tables)[:5])}), not a halo-forge ledger; point "
+                "HALO_FORGE_HOME elsewhere or move the file aside -- it was left untouched")
+        if version == SCHEMA_VERSION:
+            return
+    _create_or_migrate(path)
+
+
+def _create_or_migrate(path: Path) -> None:
+    """Create a new ledger, or migrate an older one: first a backup of it (SQLite's backup
+    API, under HOME/backups), then every step in one BEGIN IMMEDIATE, so a migration that fails
+    half-way leaves the file as it was. One BEGIN IMMEDIATE also keeps a supervisor and a page
+    opening a new ledger at the same moment from both creating it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        if 0 < version < SCHEMA_VERSION:
+            from core import ledger_backup
+
+            ledger_backup.before_migration(con, path, version)
+        _use_wal(con)
+        con.execute("BEGIN IMMEDIATE")
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:  # a newer halo-forge got there first
+            con.execute("ROLLBACK")
+            return open_file(path)
         if 0 < version < SCHEMA_VERSION:
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS[step]:
                     con.execute(statement)
             con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         elif version == 0:
-            dialect = sqlite_dialect.dialect()
-            for table in SQLModel.metadata.sorted_tables:
-                con.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)))
-                for index in table.indexes:
-                    con.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)))
+            from core import ledger_schema
+
+            ledger_schema.create_tables(con)
             con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         con.execute("COMMIT")
     finally:
@@ -267,38 +316,93 @@ def _ensure_schema(path: Path) -> None:
 
 
 def reset_engines() -> None:
-    """Forget cached engines (tests switch HALO_FORGE_HOME between cases)."""
-    with _engines_lock:
-        for eng in _engines.values():
-            eng.dispose()
-        _engines.clear()
+    """Close every cached connection and forget the checked files (tests switch
+    HALO_FORGE_HOME between cases; restore replaces the file)."""
+    with _lock:
+        for con in _opened:
+            try:
+                con.close()
+            except sqlite3.Error:
+                pass
+        _opened.clear()
+        _checked.clear()
+    _local.__dict__.pop("pools", None)
 
 
 @contextmanager
-def reader(path: Path | None = None) -> Iterator[Connection]:
-    with _engine(False, path).connect() as conn:
-        yield conn
+def reader(path: Path | None = None) -> Iterator[Conn]:
+    """A read transaction: one consistent snapshot for the statements inside."""
+    with _guard(path):
+        con = _acquire(path)
+        try:
+            con.execute("BEGIN")
+            yield con
+        finally:
+            _end(con, path)
 
 
 @contextmanager
-def writer(path: Path | None = None) -> Iterator[Connection]:
+def writer(path: Path | None = None) -> Iterator[Conn]:
     """A BEGIN IMMEDIATE transaction, committed on exit, rolled back on error."""
-    with _engine(True, path).begin() as conn:
-        yield conn
+    with _guard(path):
+        con = _acquire(path)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            yield con
+            con.execute("COMMIT")
+        finally:
+            _end(con, path)
 
 
-def engine(path: Path | None = None) -> Engine:
-    """A read engine, for pandas.read_sql and other plain queries."""
-    return _engine(False, path)
+def check_usable(path: Path | None = None) -> None:
+    """Raise LedgerError when the ledger is damaged, foreign or newer (creates a missing one)."""
+    with reader(path) as conn:
+        conn.execute("SELECT id FROM job ORDER BY id DESC LIMIT 1").fetchall()
+
+
+@contextmanager
+def connection(path: Path | None = None) -> Iterator[Conn]:
+    """A connection outside any transaction: VACUUM, checkpoints."""
+    with _guard(path):
+        con = _acquire(path)
+        try:
+            yield con
+        finally:
+            _end(con, path)
+
+
+def engine(path: Path | None = None):
+    """A SQLAlchemy engine on the ledger, for ORM users and `pandas.read_sql` with SQLAlchemy
+    (imports SQLAlchemy: the runtime itself does not need it)."""
+    from sqlalchemy import create_engine
+
+    path = Path(path) if path else paths.ledger_path()
+    with reader(path):
+        pass  # checks, creates or migrates the file first
+    return create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
+
+
+def __getattr__(name: str):
+    # The table classes live in ledger_schema; `ledger.Job` keeps working for ORM users.
+    if name in ("Job", "Metric", "LogLine", "Event", "GpuSample", "Result", "SQLModel"):
+        from core import ledger_schema
+
+        return getattr(ledger_schema, name)
+    raise AttributeError(f"module 'core.ledger' has no attribute {name!r}")
 
 
 # ---- rows as dicts ------------------------------------------------------------------------
 
-def _rows(conn: Connection, sql: str, **params) -> list[dict]:
-    return [dict(r._mapping) for r in conn.execute(text(sql), params)]
+def rows(conn: Conn, sql: str, params: Any = ()) -> list[dict]:
+    """Every row of a query as a dict."""
+    return [dict(r) for r in conn.execute(sql, params)]
 
 
-def get_job(job_id: int, conn: Connection | None = None) -> dict | None:
+def _rows(conn: Conn, sql: str, **params) -> list[dict]:
+    return rows(conn, sql, params)
+
+
+def get_job(job_id: int, conn: Conn | None = None) -> dict | None:
     if conn is None:
         with reader() as c:
             return get_job(job_id, c)
@@ -327,47 +431,53 @@ def list_jobs(statuses: Iterable[str] | None = None, limit: int | None = None,
 
 def status_counts() -> dict[str, int]:
     with reader() as conn:
-        rows = conn.execute(text("SELECT status, COUNT(*) FROM job GROUP BY status")).all()
+        rows = conn.execute("SELECT status, COUNT(*) FROM job GROUP BY status").all()
     return {s: n for s, n in rows}
 
 
 # ---- writes -------------------------------------------------------------------------------
 
-def add_event(conn: Connection, kind: str, job_id: int | None = None, payload: Any = None,
+def add_event(conn: Conn, kind: str, job_id: int | None = None, payload: Any = None,
               at: float | None = None) -> None:
-    conn.exec_driver_sql(
+    conn.execute(
         "INSERT INTO event (time, job_id, kind, payload) VALUES (?, ?, ?, ?)",
         (at or time.time(), job_id, kind, json.dumps(payload or {})),
     )
 
 
-def insert_job(conn: Connection, **fields) -> int:
+# The job columns that are not NULL by default, as declared on ledger_schema.Job (a test
+# keeps the two equal; the schema module is not imported at run time).
+JOB_DEFAULTS = {"status": QUEUED, "config": "{}", "priority": 0, "queue_pos": 0.0, "gpus": 0,
+                "executor": "local", "job_dir": "", "log_offset": 0, "log_seq": 0}
+
+
+def insert_job(conn: Conn, **fields) -> int:
     now = time.time()
     fields.setdefault("created_at", now)
     fields["updated_at"] = now
     fields.setdefault("status", QUEUED)
     if "queue_pos" not in fields:
-        top = conn.exec_driver_sql("SELECT MAX(queue_pos) FROM job").scalar()
+        top = conn.execute("SELECT MAX(queue_pos) FROM job").scalar()
         fields["queue_pos"] = (top or 0.0) + 1.0
-    row = Job(**fields).model_dump(exclude={"id"})  # every column, with the model's defaults
+    row = {**JOB_DEFAULTS, **fields}
     cols = ",".join(row)
     marks = ",".join("?" * len(row))
-    cur = conn.exec_driver_sql(f"INSERT INTO job ({cols}) VALUES ({marks})", tuple(row.values()))
+    cur = conn.execute(f"INSERT INTO job ({cols}) VALUES ({marks})", tuple(row.values()))
     job_id = cur.lastrowid
     add_event(conn, "JOB_CREATED", job_id, {"kind": fields.get("kind"), "name": fields.get("name")})
     return job_id
 
 
-def update_job(conn: Connection, job_id: int, **fields) -> None:
+def update_job(conn: Conn, job_id: int, **fields) -> None:
     """Update fields other than status (status goes through transition)."""
     if "status" in fields:
         raise ValueError("status changes go through ledger.transition()")
     fields["updated_at"] = time.time()
     sets = ",".join(f"{k} = ?" for k in fields)
-    conn.exec_driver_sql(f"UPDATE job SET {sets} WHERE id = ?", (*fields.values(), job_id))
+    conn.execute(f"UPDATE job SET {sets} WHERE id = ?", (*fields.values(), job_id))
 
 
-def transition(job_id: int, expected: Iterable[str], new: str, conn: Connection | None = None,
+def transition(job_id: int, expected: Iterable[str], new: str, conn: Conn | None = None,
                payload: dict | None = None, **fields) -> bool:
     """Compare-and-set a job's status. Returns False (and changes nothing) when the job is not
     in one of the `expected` statuses any more."""
@@ -383,7 +493,7 @@ def transition(job_id: int, expected: Iterable[str], new: str, conn: Connection 
     fields["updated_at"] = now
     sets = ",".join(f"{k} = ?" for k in fields)
     marks = ",".join("?" * len(expected))
-    cur = conn.exec_driver_sql(
+    cur = conn.execute(
         f"UPDATE job SET status = ?, {sets} WHERE id = ? AND status IN ({marks})",
         (new, *fields.values(), job_id, *expected),
     )
@@ -401,7 +511,7 @@ def claim_next(free_gpu_slots: int) -> dict | None:
     """Atomically move the best queued job that fits the free GPU slots to STARTING (a job
     for a cluster engine always fits: the engine schedules its GPUs)."""
     with writer() as conn:
-        row = conn.exec_driver_sql(
+        row = conn.execute(
             "SELECT id FROM job WHERE status = ? AND (gpus <= ? OR executor != 'local') "
             "ORDER BY priority DESC, queue_pos ASC, id ASC LIMIT 1",
             (QUEUED, max(free_gpu_slots, 0)),
@@ -413,19 +523,19 @@ def claim_next(free_gpu_slots: int) -> dict | None:
         return get_job(row[0], conn)
 
 
-def append_output(conn: Connection, job_id: int, *, log_offset: int, log_seq: int,
+def append_output(conn: Conn, job_id: int, *, log_offset: int, log_seq: int,
                   logs: list[tuple], metrics: list[tuple], progress: dict,
                   events: list[tuple]) -> None:
     """Store one batch of parsed output and the byte offset it ends at, in one transaction,
     so that a supervisor killed at any point neither loses nor duplicates a row."""
     if logs:
-        conn.exec_driver_sql(
+        conn.executemany(
             "INSERT INTO log_line (job_id, seq, time, stream, text) VALUES (?, ?, ?, ?, ?)", logs)
     if metrics:
-        conn.exec_driver_sql(
+        conn.executemany(
             "INSERT INTO metric (job_id, step, time, name, value) VALUES (?, ?, ?, ?, ?)", metrics)
     if events:
-        conn.exec_driver_sql(
+        conn.executemany(
             "INSERT INTO event (time, job_id, kind, payload) VALUES (?, ?, ?, ?)", events)
     update_job(conn, job_id, log_offset=log_offset, log_seq=log_seq, **progress)
 
@@ -436,7 +546,7 @@ def insert_gpu_samples(rows: list[dict]) -> None:
     cols = ("time", "device", "name", "utilization", "mem_used", "mem_total", "gtt_used",
             "gtt_total", "temperature", "power", "source")
     with writer() as conn:
-        conn.exec_driver_sql(
+        conn.executemany(
             f"INSERT INTO gpu_sample ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
             [tuple(r.get(c) for c in cols) for r in rows],
         )
@@ -445,13 +555,13 @@ def insert_gpu_samples(rows: list[dict]) -> None:
 
 def prune_gpu_samples(older_than: float) -> None:
     with writer() as conn:
-        conn.exec_driver_sql("DELETE FROM gpu_sample WHERE time < ?", (older_than,))
+        conn.execute("DELETE FROM gpu_sample WHERE time < ?", (older_than,))
 
 
-def insert_result(conn: Connection, job_id: int | None, r: dict) -> int:
+def insert_result(conn: Conn, job_id: int | None, r: dict) -> int:
     metrics = r.get("metrics") or {}
     primary = r.get("primary_metric")
-    cur = conn.exec_driver_sql(
+    cur = conn.execute(
         "INSERT INTO result (job_id, model, benchmark, pass_at_1, pass_at_5, primary_metric, "
         "primary_value, metrics, samples, duration_s, details_path, source, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -469,7 +579,11 @@ def _frame(sql: str, params: dict | None = None, dates: tuple[str, ...] = ()):
     import pandas as pd
 
     with reader() as conn:
-        df = pd.read_sql(text(sql), conn, params=params or {})
+        conn.row_factory = None  # pandas wants plain tuples
+        try:
+            df = pd.read_sql(sql, conn, params=params or {})
+        finally:
+            conn.row_factory = Row
     for col in dates:
         if col in df:
             df[col] = pd.to_datetime(df[col], unit="s", utc=True)

@@ -10,8 +10,6 @@ import re
 import time
 from pathlib import Path
 
-from sqlalchemy import text
-
 from core import ledger
 from core.ledger import ACTIVE
 
@@ -19,25 +17,25 @@ from core.ledger import ACTIVE
 def default_job_id() -> int | None:
     """The newest running job, else the newest job."""
     with ledger.reader() as conn:
-        row = conn.execute(text(
+        row = conn.execute(
             "SELECT id FROM job WHERE status IN ('STARTING','RUNNING','STOPPING') "
-            "ORDER BY id DESC LIMIT 1")).first()
+            "ORDER BY id DESC LIMIT 1").first()
         if row is None:
-            row = conn.execute(text("SELECT id FROM job ORDER BY id DESC LIMIT 1")).first()
+            row = conn.execute("SELECT id FROM job ORDER BY id DESC LIMIT 1").first()
     return row[0] if row else None
 
 
 def job_choices(limit: int = 200) -> list[dict]:
     with ledger.reader() as conn:
-        return [dict(r._mapping) for r in conn.execute(text(
-            "SELECT id, name, status, kind FROM job ORDER BY id DESC LIMIT :n"), {"n": limit})]
+        return [dict(r) for r in conn.execute(
+            "SELECT id, name, status, kind FROM job ORDER BY id DESC LIMIT :n", {"n": limit})]
 
 
 def log_lines(job_id: int, after_seq: int = 0, limit: int = 1000) -> list[dict]:
     with ledger.reader() as conn:
-        return [dict(r._mapping) for r in conn.execute(text(
+        return [dict(r) for r in conn.execute(
             "SELECT seq, time, stream, text FROM log_line WHERE job_id = :j AND seq > :a "
-            "ORDER BY seq LIMIT :n"), {"j": job_id, "a": after_seq, "n": limit})]
+            "ORDER BY seq LIMIT :n", {"j": job_id, "a": after_seq, "n": limit})]
 
 
 def tail_log(job_id: int, n: int = 200, contains: str | None = None) -> list[dict]:
@@ -50,7 +48,7 @@ def tail_log(job_id: int, n: int = 200, contains: str | None = None) -> list[dic
         params["pat"] = f"%{escaped}%"
     sql += " ORDER BY seq DESC LIMIT :n"
     with ledger.reader() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(text(sql), params)]
+        rows = [dict(r) for r in conn.execute(sql, params)]
     return rows[::-1]
 
 
@@ -59,8 +57,8 @@ def metric_names(job_id: int) -> list[str]:
         # A skip-scan over the (job_id, name, step) index: one probe per distinct name.
         names, last = [], ""
         while True:
-            row = conn.execute(text("SELECT name FROM metric WHERE job_id = :j AND name > :n "
-                                    "ORDER BY name LIMIT 1"), {"j": job_id, "n": last}).first()
+            row = conn.execute("SELECT name FROM metric WHERE job_id = :j AND name > :n "
+                                    "ORDER BY name LIMIT 1", {"j": job_id, "n": last}).first()
             if row is None:
                 return names
             names.append(row[0])
@@ -72,9 +70,9 @@ def latest_metrics(job_id: int) -> dict[str, dict]:
     out = {}
     with ledger.reader() as conn:
         for name in metric_names(job_id):
-            row = conn.execute(text(
+            row = conn.execute(
                 "SELECT value, step FROM metric WHERE job_id = :j AND name = :n "
-                "ORDER BY step DESC, id DESC LIMIT 1"), {"j": job_id, "n": name}).first()
+                "ORDER BY step DESC, id DESC LIMIT 1", {"j": job_id, "n": name}).first()
             if row:
                 out[name] = {"value": row[0], "step": row[1]}
     return out
@@ -110,37 +108,37 @@ def series(job_id: int, name: str, max_points: int = 2000, x: str = "step",
     params = {"j": job_id, "n": name}
     with ledger.reader() as conn:
         # Separate subqueries: each MIN/MAX is one index seek and the count stops early.
-        lo_step, hi_step, n, no_step = conn.execute(text(
+        lo_step, hi_step, n, no_step = conn.execute(
             "SELECT (SELECT MIN(step) FROM metric WHERE job_id = :j AND name = :n), "
             "(SELECT MAX(step) FROM metric WHERE job_id = :j AND name = :n), "
             "(SELECT COUNT(*) FROM (SELECT 1 FROM metric WHERE job_id = :j AND name = :n LIMIT :cap)), "
-            "EXISTS (SELECT 1 FROM metric WHERE job_id = :j AND name = :n AND step IS NULL)"),
+            "EXISTS (SELECT 1 FROM metric WHERE job_id = :j AND name = :n AND step IS NULL)",
             {**params, "cap": THIN_ABOVE + 1}).first()
         if not n:
             return {"x": [], "y": [], "lo": [], "hi": [], "count": 0, "downsampled": False}
         want_thin = thin if thin is not None else n > THIN_ABOVE
         if x == "step" and not no_step and n > max_points and want_thin:
             stride = max(1, -(-(hi_step - lo_step + 1) // max_points))
-            rows = conn.execute(text(_THIN_SQL), {**params, "lo": lo_step, "hi": hi_step,
+            rows = conn.execute(_THIN_SQL, {**params, "lo": lo_step, "hi": hi_step,
                                                  "k": stride}).all()
             xs, ys = [r[0] for r in rows], [r[1] for r in rows]
             return {"x": xs, "y": ys, "lo": ys, "hi": ys, "count": n, "downsampled": True,
                     "thinned": True}
         xcol = "time" if x == "time" else "COALESCE(step, id)"
-        lo, hi = conn.execute(text(f"SELECT MIN({xcol}), MAX({xcol}) FROM metric "
-                                   "WHERE job_id = :j AND name = :n"), params).first()
+        lo, hi = conn.execute(f"SELECT MIN({xcol}), MAX({xcol}) FROM metric "
+                                   "WHERE job_id = :j AND name = :n", params).first()
         if n <= max_points or hi == lo:
-            rows = conn.execute(text(
+            rows = conn.execute(
                 f"SELECT {xcol}, value FROM metric WHERE job_id = :j AND name = :n "
-                f"ORDER BY {xcol}, id"), params).all()
+                f"ORDER BY {xcol}, id", params).all()
             xs = [r[0] for r in rows]
             ys = [r[1] for r in rows]
             return {"x": xs, "y": ys, "lo": ys, "hi": ys, "count": n, "downsampled": False}
         width = (hi - lo) / max_points
-        rows = conn.execute(text(
+        rows = conn.execute(
             f"SELECT MIN({xcol}), AVG(value), MIN(value), MAX(value), COUNT(*) FROM metric "
             f"WHERE job_id = :j AND name = :n GROUP BY CAST(({xcol} - :lo) / :w AS INTEGER) "
-            "ORDER BY 1"), {**params, "lo": lo, "w": width}).all()
+            "ORDER BY 1", {**params, "lo": lo, "w": width}).all()
     return {"x": [r[0] for r in rows], "y": [r[1] for r in rows], "lo": [r[2] for r in rows],
             "hi": [r[3] for r in rows], "count": sum(r[4] for r in rows), "downsampled": True}
 
@@ -220,9 +218,9 @@ def checkpoints(job_id: int, after_event: int = 0) -> list[dict]:
     `cycle-N` folder), size in bytes (None once the folder is gone) and whether it is still
     on disk."""
     with ledger.reader() as conn:
-        rows = conn.execute(text(
+        rows = conn.execute(
             "SELECT id, time, payload FROM event WHERE job_id = :j AND kind = 'CHECKPOINT_SAVED' "
-            "AND id > :a ORDER BY id"), {"j": job_id, "a": after_event}).all()
+            "AND id > :a ORDER BY id", {"j": job_id, "a": after_event}).all()
     out = []
     for event_id, at, payload in rows:
         try:

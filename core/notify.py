@@ -26,8 +26,6 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import text
-
 from core import credentials, ledger, paths
 
 log = logging.getLogger("halo_forge.notify")
@@ -66,13 +64,13 @@ def job_payload(job_id: int, event: str) -> dict | None:
     start, end = job.get("started_at"), job.get("finished_at")
     with ledger.reader() as conn:
         # The newest value of each metric name: one index range per job.
-        metrics = {n: v for n, v in conn.execute(text(
+        metrics = {n: v for n, v in conn.execute(
             "SELECT name, value FROM metric WHERE id IN (SELECT MAX(id) FROM metric "
-            "WHERE job_id = :j GROUP BY name) ORDER BY name LIMIT :n"),
+            "WHERE job_id = :j GROUP BY name) ORDER BY name LIMIT :n",
             {"j": job_id, "n": MAX_METRICS}).all()}
-        results = [dict(r._mapping) for r in conn.execute(text(
+        results = [dict(r) for r in conn.execute(
             "SELECT model, benchmark, primary_metric, primary_value, samples FROM result "
-            "WHERE job_id = :j ORDER BY id LIMIT 20"), {"j": job_id})]
+            "WHERE job_id = :j ORDER BY id LIMIT 20", {"j": job_id})]
     return {"event": event, "id": job_id, "name": job["name"], "kind": job["kind"],
             "status": job["status"], "started_at": start, "finished_at": end,
             "duration_s": round(end - start, 3) if start and end else None,
@@ -103,7 +101,7 @@ class Notifier:
             return int(json.loads(self._cursor_path().read_text())["event_id"])
         except (OSError, ValueError, KeyError, TypeError):
             with ledger.reader() as conn:
-                newest = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM event")).scalar()
+                newest = conn.execute("SELECT COALESCE(MAX(id), 0) FROM event").scalar()
             self._save_cursor(int(newest))
             return int(newest)
 
@@ -117,9 +115,9 @@ class Notifier:
         """Queue a delivery for each job ending since the cursor; returns how many."""
         marks = ",".join(f"'{k}'" for k in END_EVENTS)
         with ledger.reader() as conn:
-            rows = conn.execute(text(
+            rows = conn.execute(
                 f"SELECT id, job_id, kind FROM event WHERE id > :c AND kind IN ({marks}) "
-                "ORDER BY id LIMIT 200"), {"c": self.cursor}).all()
+                "ORDER BY id LIMIT 200", {"c": self.cursor}).all()
         queued = 0
         for event_id, job_id, kind in rows:
             job = ledger.get_job(job_id) if job_id is not None else None

@@ -12,8 +12,6 @@ import json
 import math
 from typing import Any, Iterable
 
-from sqlalchemy import text
-
 from core import kinds, ledger, monitor
 
 # Columns the table always has, in this order; benchmark-specific metrics go between the
@@ -82,7 +80,7 @@ def _job_usage(job_ids: list[int]) -> dict[int, tuple[float | None, float | None
     ids = sorted(set(job_ids))
     marks = ",".join(f":j{i}" for i in range(len(ids)))
     with ledger.reader() as conn:
-        rows = conn.execute(text(f"SELECT id, energy_wh, peak_mem_mb FROM job WHERE id IN ({marks})"),
+        rows = conn.execute(f"SELECT id, energy_wh, peak_mem_mb FROM job WHERE id IN ({marks})",
                             {f"j{i}": j for i, j in enumerate(ids)}).all()
     return {r[0]: (r[1], r[2]) for r in rows}
 
@@ -334,11 +332,11 @@ def training_runs(limit: int = 300) -> list[dict]:
     newest first (id, name, kind, status, created_at, started_at, finished_at)."""
     kinds = ",".join(f"'{k}'" for k in TRAINING_KINDS)
     with ledger.reader() as conn:
-        return [dict(r._mapping) for r in conn.execute(text(
+        return [dict(r) for r in conn.execute(
             "SELECT id, name, kind, status, created_at, started_at, finished_at FROM job "
             f"WHERE kind IN ({kinds}) "
             "AND EXISTS (SELECT 1 FROM metric WHERE metric.job_id = job.id) "
-            "ORDER BY id DESC LIMIT :n"), {"n": int(limit)})]
+            "ORDER BY id DESC LIMIT :n", {"n": int(limit)})]
 
 
 def run_label(run: dict) -> str:

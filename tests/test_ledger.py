@@ -160,3 +160,103 @@ def test_many_processes_opening_a_new_ledger_at_once(home):
         p.join()
     assert answers == ["ok"] * 6
     assert len(ledger.list_jobs()) == 6
+
+
+def test_job_defaults_match_the_declared_schema(home):
+    from core import ledger_schema
+
+    declared = {name: f.default for name, f in ledger_schema.Job.model_fields.items()
+                if f.default is not None and f.default_factory is None and not f.is_required()}
+    assert ledger.JOB_DEFAULTS == declared
+
+
+def test_runtime_reads_and_writes_without_sqlalchemy(home, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    with ledger.writer() as conn:  # the schema exists (created here, with SQLModel)
+        _job(conn)
+    code = ("import sys; from core import jobs, ledger; "
+            "print(len(jobs.list_jobs()), ledger.status_counts()); "
+            "jobs.submit('command', {'command': ['true']}); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'pandas')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                         env={**__import__("os").environ, "PYTHONPATH": str(REPO)}, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["1 {'QUEUED': 1}", "[]"]
+
+
+def test_pandas_reads_the_ledger_plainly_and_through_sqlalchemy(home):
+    with ledger.writer() as conn:
+        job_id = _job(conn)
+        ledger.append_output(conn, job_id, log_offset=10, log_seq=1,
+                             logs=[(job_id, 1, 1.0, "output", "x")],
+                             metrics=[(job_id, 1, 1.0, "loss", 0.5)], progress={}, events=[])
+    sql = "SELECT name, AVG(value) AS v FROM metric WHERE job_id = ? GROUP BY name"
+    plain = pd.read_sql(sql, sqlite3.connect(paths.ledger_path()), params=(job_id,))
+    orm = pd.read_sql(sql, ledger.engine(), params=(job_id,))
+    assert plain.to_dict("records") == orm.to_dict("records") == [{"name": "loss", "v": 0.5}]
+    assert ledger.metrics_df(job_id, "loss")["value"].tolist() == [0.5]
+    assert ledger.Job.__tablename__ == "job"  # the ORM classes stay reachable from ledger
+
+
+def test_nested_reader_and_writer_in_one_thread(home):
+    with ledger.writer() as conn:
+        job_id = _job(conn)
+        with ledger.reader() as other:  # a second connection: sees the committed state only
+            assert other.execute("SELECT COUNT(*) FROM job").scalar() == 0
+        assert ledger.get_job(job_id, conn)["id"] == job_id
+    with pytest.raises(RuntimeError, match="boom"):
+        with ledger.writer() as conn:
+            _job(conn)
+            raise RuntimeError("boom")
+    assert [j["id"] for j in ledger.list_jobs()] == [job_id]  # rolled back, connection reusable
+
+
+def _garbage(path):
+    path.write_bytes(b"this is a shopping list, not a database\n" * 200)
+
+
+def _foreign(path):
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE recipes (id INTEGER PRIMARY KEY, title TEXT)")
+    con.execute("INSERT INTO recipes (title) VALUES ('bread')")
+    con.commit()
+    con.close()
+
+
+def _damaged(path):
+    with ledger.writer() as conn:
+        for _ in range(50):
+            _job(conn)
+        conn.executemany("INSERT INTO log_line (job_id, seq, time, stream, text) VALUES (1, ?, 0, 'output', ?)",
+                         [(i, "x" * 200) for i in range(3000)])
+    ledger.reset_engines()
+    sqlite3.connect(path).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+    with open(path, "r+b") as fh:  # scribble over the pages after the first two
+        fh.seek(4096 * 2)
+        fh.write(b"\xde\xad\xbe\xef" * 8192)
+
+
+@pytest.mark.parametrize("make,words", [(_garbage, "not a SQLite database"),
+                                        (_foreign, "another program"),
+                                        (_damaged, "damaged|malformed")])
+def test_a_bad_file_is_refused_in_one_sentence_and_never_written(home, make, words):
+    import re
+
+    path = paths.ledger_path()
+    make(path)
+    ledger.reset_engines()
+    before = path.read_bytes()
+    with pytest.raises(ledger.LedgerError) as info:
+        for _ in range(2):
+            with ledger.reader() as conn:  # a damaged file may open; its pages fail on read
+                conn.execute("SELECT * FROM log_line").fetchall()
+                conn.execute("SELECT * FROM job").fetchall()
+            ledger.transition(1, ("QUEUED",), "STARTING")
+    message = str(info.value)
+    assert re.search(words, message) and "left untouched" in message and "\n" not in message
+    assert path.read_bytes() == before
+    assert not (path.parent / "ledger.db-wal").exists() or make is _damaged

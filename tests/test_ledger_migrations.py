@@ -58,3 +58,28 @@ def test_every_migration_step_adds_what_the_tables_declare(home):
         pass
     for table in ("job", "metric", "log_line", "event", "gpu_sample", "result"):
         assert _columns(home / "ledger.db", table) == _columns(fresh / "ledger.db", table), table
+
+
+def test_migration_backs_up_first_and_runs_in_one_transaction(home, monkeypatch):
+    from core import ledger_backup
+
+    shutil.copy(FIXTURE, home / "ledger.db")
+    original = FIXTURE.read_bytes()
+    # a step that fails half-way: the earlier ALTERs of the same migration must not stay
+    steps = ledger.MIGRATIONS[2]
+    monkeypatch.setitem(ledger.MIGRATIONS, 2, steps + ("ALTER TABLE nope ADD x",))
+    try:
+        ledger.list_jobs()
+        raise AssertionError("the broken migration was accepted")
+    except sqlite3.OperationalError as exc:
+        assert "nope" in str(exc)
+    assert "endpoint" not in _columns(home / "ledger.db", "job")
+    backups = sorted((home / "backups").glob("ledger-v1-*.db"))
+    assert len(backups) == 1 and ledger_backup.check(backups[0]) == []
+    assert _columns(backups[0], "job") == _columns(FIXTURE, "job")
+    monkeypatch.setitem(ledger.MIGRATIONS, 2, steps)
+    ledger.reset_engines()
+    assert {j["name"] for j in ledger.list_jobs()} == {"v1-sft", "v1-bench", "v1-queued"}
+    assert ledger_backup.newest_backup().name.startswith("ledger-v1-")
+    assert ledger_backup.list_backups() == []  # never rotated away
+    assert FIXTURE.read_bytes() == original

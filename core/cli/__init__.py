@@ -70,7 +70,7 @@ def _run(argv: list[str] | None) -> int:
     except jobs.JobError as exc:
         print(f"halo-forge: {exc}", file=sys.stderr)
         return 2
-    except ledger.LedgerVersionError as exc:
+    except ledger.LedgerError as exc:  # damaged, foreign or newer ledger: one sentence
         print(f"halo-forge: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -111,9 +111,14 @@ class Tailer:
         return batch
 
     def commit(self, conn, batch: Batch) -> None:
+        """Write the batch in the caller's transaction; call advance() once it committed."""
         ledger.append_output(conn, self.job_id, log_offset=batch.offset, log_seq=batch.seq,
                              logs=batch.logs, metrics=batch.metrics, progress=batch.progress,
                              events=batch.events)
+
+    def advance(self, batch: Batch) -> None:
+        # Only after COMMIT: a commit that fails (a full disk) must leave the offset where the
+        # ledger has it, so the same lines are read again on the next pass.
         self.offset, self.seq, self.step = batch.offset, batch.seq, self._pending_step
 
     def drain(self, final: bool = False) -> int:
@@ -125,6 +130,7 @@ class Tailer:
                 return total
             with ledger.writer() as conn:
                 self.commit(conn, batch)
+            self.advance(batch)
             total += len(batch.logs)
 
     def tail_lines(self, n: int = 20) -> list[str]:

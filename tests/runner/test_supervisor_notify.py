@@ -66,11 +66,9 @@ def _events(job_id, kind):
 
 
 def _logs(job_id):
-    from sqlalchemy import text
-
     with ledger.reader() as conn:
-        return [dict(r._mapping) for r in conn.execute(
-            text("SELECT text FROM log_line WHERE job_id = :j ORDER BY seq"), {"j": job_id})]
+        return ledger.rows(conn, "SELECT text FROM log_line WHERE job_id = :j ORDER BY seq",
+                           {"j": job_id})
 
 
 def test_a_closed_job_records_its_peak_memory_and_energy_not_reported_without_gpu(
