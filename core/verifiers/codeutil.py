@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import base64
 import functools
+import json
 import marshal
 import re
 import sys
@@ -146,13 +147,79 @@ def _compiled(source: str, filename: str) -> str | None:
 
 
 def precompile(spec: dict) -> dict:
-    """Add marshalled code objects for a pytests spec's (trusted) setup and tests. They are
-    cached per problem here, so the harness skips a compile in every run."""
+    """Add marshalled code objects for a pytests spec's (trusted) setup and tests, and the
+    calls its leading tests will make (see predicted_call). Both are cached per problem
+    here, so the harness skips a compile in every run."""
     spec["python"] = sys.version
     spec["setup_code"] = _compiled(spec.get("setup", ""), "<setup>")
     spec["tests"] = [dict(t, code_obj=_compiled(t["code"], f"<test {i}>"))
                      for i, t in enumerate(spec["tests"])]
+    prefetch = []
+    for t in spec["tests"]:
+        call = predicted_call(t["code"]) if t.get("kind", "test") == "test" else None
+        if call is None:
+            break  # a prefix only: after this test, what the tests call is not known
+        prefetch.append(call)
+    spec["prefetch"] = prefetch
     return spec
+
+
+@functools.lru_cache(maxsize=8192)
+def predicted_call(source: str) -> dict | None:
+    """The one call a test statement makes into the program, when that is certain before it
+    runs: `assert f(<literals>) <op> <literal>` (either side), with at most a constant
+    message. Evaluating it calls f once with exactly these values and nothing else (the
+    literal side runs no code; a comparison with a program object is identity). None for
+    anything else. Arguments are encoded as the harness encodes them; sets are left out
+    (their order may differ between processes)."""
+    from core.verifiers.sandbox_server.codec import encode  # stdlib-only, pure
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
+        return None
+    stmt = tree.body[0]
+    test = stmt.test
+    if stmt.msg is not None and not isinstance(stmt.msg, ast.Constant):
+        return None
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return None
+    left, right = test.left, test.comparators[0]
+    call, other = (left, right) if isinstance(left, ast.Call) else (right, left)
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name) \
+            or not _literal(other)[0]:
+        return None
+    if any(isinstance(a, ast.Starred) for a in call.args) or \
+            any(k.arg is None for k in call.keywords):
+        return None
+    values = [_literal(a) for a in call.args] + [_literal(k.value) for k in call.keywords]
+    if not all(ok and _orderly(v) for ok, v in values):
+        return None
+    args = [encode(v) for _, v in values[:len(call.args)]]
+    kwargs = [[k.arg, encode(v)] for k, (_, v) in zip(call.keywords, values[len(call.args):])]
+    return {"name": call.func.id, "a": args, "k": kwargs,
+            "ak": json.dumps([args, kwargs], separators=(",", ":"))}
+
+
+def _literal(node) -> tuple[bool, Any]:
+    try:
+        return True, ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False, None
+
+
+def _orderly(value, depth: int = 0) -> bool:
+    """Encodes the same in every process: no sets (iteration order follows string hashes,
+    which are salted per process)."""
+    if depth > 50 or isinstance(value, (set, frozenset)):
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(_orderly(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(_orderly(k, depth + 1) and _orderly(v, depth + 1) for k, v in value.items())
+    return True
 
 
 # ------------------------------------------------------------------ results

@@ -214,6 +214,7 @@ class Zygote:
             os.set_blocking(run.sock, False)
             self.runs[run.sock] = run
             self.poller.register(run.sock, select.POLLIN)
+            self.on_run_data(run)  # the caller usually sent the spec before the request
             return
         pid = os.fork()
         if pid == 0:
