@@ -16,6 +16,7 @@ PAGES = [
     ("pages/training.py", "Training", ":material/model_training:", "training"),
     ("pages/benchmark.py", "Benchmark", ":material/speed:", "benchmark"),
     ("pages/monitor.py", "Monitor", ":material/monitoring:", "monitor"),
+    ("pages/jobs.py", "Jobs", ":material/list_alt:", "jobs"),
     ("pages/config.py", "Config", ":material/tune:", "config"),
     ("pages/verifiers.py", "Verifiers", ":material/fact_check:", "verifiers"),
     ("pages/datasets.py", "Datasets", ":material/dataset:", "datasets"),

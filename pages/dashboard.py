@@ -9,7 +9,8 @@ import html
 
 import streamlit as st
 
-from core import cpuload, dashboard, monitor
+from core import cpuload, dashboard, joblist, monitor
+from core.dashboard import monitor_link
 from core.charts import grouped_bars, metric_chart
 from core.theme import PALETTE, status_badge
 
@@ -91,6 +92,23 @@ def _active(jobs: list[dict]) -> None:
                 st.caption("no progress reported yet")
 
 
+def _queued(queue: list[dict], slots: dict) -> None:
+    st.subheader("Queued")
+    if not queue:
+        st.caption("Nothing waiting.")
+        return
+    where = (f"{slots['free']} of {slots['slots']} GPU slots free" if slots["supervisor"]
+             else "the supervisor is not running, so nothing starts")
+    st.caption(f"{len(queue)} waiting, claimed top first; {where}. Reorder them on "
+               "[Jobs](/jobs).")
+    for q in queue[:8]:
+        st.markdown(f"{q['place']}. [#{q['id']} {_md(q['name'])}]({monitor_link(q['id'])}) · "
+                    f"{q['kind']} · priority {q['priority']} · {q['gpus']} GPU slot"
+                    f"{'s' if q['gpus'] != 1 else ''}")
+    if len(queue) > 8:
+        st.caption(f"and {len(queue) - 8} more on Jobs.")
+
+
 def _md(text: str) -> str:
     """Text safe inside a markdown link label."""
     return html.escape(text).replace("[", "\\[").replace("]", "\\]").replace("*", "\\*")
@@ -106,6 +124,8 @@ def live() -> None:
         _no_gpu_card(status["host"])
     _counts(dashboard.counts())
     _active(dashboard.active_jobs())
+    slots = joblist.slots()
+    _queued(slots["queue"], slots)
 
 
 def _layout(opts: dict, zoom_slider: bool = False) -> dict:

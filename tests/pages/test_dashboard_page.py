@@ -120,3 +120,14 @@ def test_without_a_gpu_the_history_charts_cpu_and_ram(home):
     assert "CPU and RAM (no GPU detected)" in " ".join(m.value for m in at.markdown)
     assert _chart(at, "dash_hist_cpu_CPU")["series"][0]["data"][-1][1] == 27.0
     assert _chart(at, "dash_hist_cpu_Memory")["series"][0]["name"] == "RAM"
+
+
+def test_queued_jobs_appear_in_claim_order(home):
+    from core import jobs
+
+    low = jobs.submit("command", {"command": ["echo", "low"]}, name="low one")
+    high = jobs.submit("command", {"command": ["echo", "high"]}, name="urgent one", priority=3)
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    lines = [m.value for m in at.markdown if "GPU slot" in m.value and "[#" in m.value]
+    assert lines[0].startswith(f"1. [#{high} urgent one]") and lines[1].startswith(f"2. [#{low} low one]")
