@@ -180,6 +180,14 @@ def start_thread(stop: threading.Event) -> threading.Thread:
     return thread
 
 
+def attach(job_id: int, url: str | None) -> None:
+    """Give a queued job its own webhook (kept 0600 in its folder); nothing when url is empty."""
+    if (url or "").strip():
+        job = ledger.get_job(job_id)
+        if job is not None:
+            credentials.set_job_notify_url(job["job_dir"], url)
+
+
 def send_test(url: str | None = None) -> str:
     """Post a test payload now (the Settings page and `halo-forge notify test`); returns the
     masked target. Raises with the reason when the endpoint does not accept it."""

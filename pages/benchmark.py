@@ -6,6 +6,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from core import credentials, notify
 from core.benchmarks import catalogue, service
 from core import forms
 from core.forms import TRUST_WARNING
@@ -85,6 +86,10 @@ if executor != "local":
     else:
         profile_col.caption(f"No {executor} profile saved: add one with "
                             f"`halo-forge profiles add NAME --executor {executor} ...`.")
+hook = st.text_input("Webhook for this job (optional)", key="bench_notify_url", type="password",
+                     placeholder="https://…",
+                     help="Gets a JSON POST when the job ends, instead of the global webhook "
+                          "(Settings). Kept private; never shown again.")
 
 
 def _config() -> dict | None:
@@ -113,10 +118,13 @@ if run_col.button("Run benchmark", key="bench_run", type="primary", width="stret
     config = _config()
     if config is not None:
         try:
+            if hook.strip():
+                credentials.check_url(hook, "webhook")
             job_id = service.queue(config)
-        except ValueError as exc:  # ConfigError and JobError: one sentence per problem
+        except ValueError as exc:  # ConfigError, JobError, a bad URL: one sentence each
             st.error(str(exc))
         else:
+            notify.attach(job_id, hook)
             st.session_state["bench_last_jobs"] = [job_id]
             _open_monitor(job_id)
 
@@ -128,9 +136,13 @@ if compare_col.button("Compare base vs adapter", key="bench_compare", disabled=n
     config = _config()
     if config is not None:
         try:
+            if hook.strip():
+                credentials.check_url(hook, "webhook")
             ids = service.queue_comparison(config)
         except ValueError as exc:
             st.error(str(exc))
         else:
+            for job_id in ids:
+                notify.attach(job_id, hook)
             st.session_state["bench_last_jobs"] = list(ids)
             _open_monitor(ids[0])

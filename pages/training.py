@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from core import forms, jobs
+from core import credentials, forms, jobs, notify
 from core.paths import REPO_ROOT, datasets_dir
 
 MONITOR_PAGE = REPO_ROOT / "pages" / "monitor.py"
@@ -121,11 +121,19 @@ def _executor_changed(kind: str) -> None:
 
 
 def _launch(kind: str) -> None:
+    hook = st.session_state.get(_key(kind, "notify_url"), "")
     try:
+        if hook.strip():
+            credentials.check_url(hook, "webhook")
         job_id = forms.launch(kind, _values(kind), st.session_state.get(_key(kind, "name")))
     except forms.FormError as exc:
         st.session_state[f"train_{kind}_errors"] = exc.errors
         return
+    except credentials.CredentialError as exc:
+        st.session_state[f"train_{kind}_errors"] = {forms.GENERAL: [str(exc)]}
+        return
+    notify.attach(job_id, hook)
+    st.session_state[_key(kind, "notify_url")] = ""  # a secret: not kept in the form
     st.session_state["monitor_job"] = job_id
     st.session_state["train_last_job"] = job_id
     st.session_state["train_go_monitor"] = True
@@ -271,6 +279,11 @@ def _form(kind: str) -> None:
     _show_errors(errors, forms.GENERAL)
     if errors and st.session_state.get(f"train_{kind}_errors") is not None:
         st.warning("Nothing was queued: fix the fields marked above.")
+    st.text_input("Webhook for this job (optional)", key=_key(kind, "notify_url"),
+                  type="password", placeholder="https://…", on_change=_edited,
+                  args=(kind, "notify_url"),
+                  help="Gets a JSON POST when this job ends, instead of the global webhook "
+                       "(Settings). Kept private; never shown again.")
     with st.container(horizontal=True):
         st.button("Launch", key=_key(kind, "launch"), type="primary",
                   icon=":material/rocket_launch:", on_click=_launch, args=(kind,),

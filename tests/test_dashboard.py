@@ -194,3 +194,17 @@ def test_gpu_history_shows_cpu_and_ram_only_without_a_gpu(home):
     assert dashboard.ledger_gpus() == []  # host rows are not GPUs on the live cards
     ledger.insert_gpu_samples([_gpu_row("0", now - 5, 10)])
     assert [d["device"] for d in dashboard.gpu_history(3600)["devices"]] == ["0"]
+
+
+def test_the_supervisor_stores_cpu_and_ram_when_no_gpu_answers(home, monkeypatch):
+    from core.runner.supervisor import Supervisor
+
+    monkeypatch.setattr(hardware, "sample_gpus", lambda: [])
+    monkeypatch.setattr("core.runner.supervisor._detect_gpus", lambda: [])
+    sup = Supervisor()
+    assert sup.sample_gpus() == 1
+    rows = ledger.gpu_df()
+    assert list(rows.device) == [hardware.HOST_DEVICE] and rows.mem_total.iloc[0] > 0
+    monkeypatch.setattr(hardware, "sample_gpus",
+                        lambda: [hardware.GpuSample(device="0", utilization=5.0, power=30.0)])
+    assert sup.sample_gpus() == 1 and list(ledger.gpu_df().device) == ["cpu", "0"]

@@ -200,3 +200,13 @@ def test_trust_remote_code_warns_and_reaches_the_config(home):
     at.button(key="bench_run").click().run()
     job = jobs.list_jobs()[0]
     assert json.loads(job["config"])["model"]["trust_remote_code"] is True
+
+
+def test_a_benchmarks_own_webhook_goes_beside_the_job(home):
+    from core import credentials
+
+    at = _open()
+    at.text_input(key="bench_notify_url").input("https://hooks.example/bench/k").run()
+    at.button(key="bench_run").click().run()
+    job = jobs.list_jobs()[0]
+    assert credentials.notify_url(job["job_dir"]) == "https://hooks.example/bench/k"

@@ -310,3 +310,19 @@ def test_trust_remote_code_switch_warns_and_is_in_the_config(home):
     values = {f: at.session_state[f"train_sft_{f}"] for f in ("model", "trust_remote_code")}
     config = forms.build_config("sft", {**forms.defaults("sft"), **values})
     assert config["model"]["trust_remote_code"] is True
+
+
+def test_a_jobs_own_webhook_is_checked_kept_private_and_cleared(home):
+    from core import credentials
+
+    at = _run()
+    at.text_input(key="train_sft_notify_url").input("not a url").run()
+    at.button(key="train_sft_launch").click().run()
+    assert "webhook must be an http:// or https:// URL" in " ".join(e.value for e in at.error)
+    assert jobs.list_jobs() == []  # nothing queued
+    at.text_input(key="train_sft_notify_url").input("https://hooks.example/T0/secret").run()
+    at.button(key="train_sft_launch").click().run()
+    [job] = jobs.list_jobs()
+    assert credentials.notify_url(job["job_dir"]) == "https://hooks.example/T0/secret"
+    assert at.text_input(key="train_sft_notify_url").value == ""
+    assert "secret" not in job["config"]
