@@ -6,9 +6,8 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from core import credentials, notify
+from core import credentials, forms, notify
 from core.benchmarks import catalogue, service
-from core import forms
 from core.forms import TRUST_WARNING
 
 MONITOR_PAGE = Path(__file__).resolve().parent / "monitor.py"
