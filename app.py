@@ -21,6 +21,7 @@ PAGES = [
     ("pages/verifiers.py", "Verifiers", ":material/fact_check:", "verifiers"),
     ("pages/datasets.py", "Datasets", ":material/dataset:", "datasets"),
     ("pages/results.py", "Results", ":material/leaderboard:", "results"),
+    ("pages/chat.py", "Chat", ":material/chat:", "chat"),
     ("pages/settings.py", "Settings", ":material/settings:", "settings"),
 ]
 

@@ -69,6 +69,8 @@ def _executor_of(config: dict) -> tuple[str, str | None]:
 def default_name(kind: str, config: dict) -> str:
     if kind == "command":
         return " ".join(config["command"])[:80]
+    if kind == "serve":  # its model is a plain string (or a job id)
+        return f"serve {Path(str(config.get('model'))).name if config.get('model') else 'job %s' % config.get('job')}"
     model = (config.get("model") or {}).get("name", "")
     if kind == "benchmark":
         bench = (config.get("benchmark") or {}).get("name", "")

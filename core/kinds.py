@@ -40,6 +40,8 @@ register(JobKind("benchmark", runner="core.benchmarks.runner",
                  config="core.configs.benchmark:BenchmarkConfig", label="Benchmark"))
 register(JobKind("verify", runner="core.verifiers.job", config="core.configs.verify:VerifyConfig",
                  label="Verification batch"))
+register(JobKind("serve", runner="core.serving.runner", config="core.configs.serve:ServeConfig",
+                 long_running=True, label="Served model"))
 register(JobKind("command", runner=None, config="core.configs.command:CommandConfig",
                  label="Command"))
 

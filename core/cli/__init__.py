@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "core.cli.benchmark_cmd",
     "core.cli.profiles_cmd",
     "core.cli.secrets_cmd",
+    "core.cli.serve_cmd",
 )
 
 

@@ -16,7 +16,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import credentials, ledger, notify, settings as settings_mod
+from core import credentials, kinds, ledger, notify, settings as settings_mod
 from core.ledger import ACTIVE, COMPLETED, FAILED, QUEUED, RUNNING, STARTING, STOPPED, STOPPING
 from core.runner.executors import Executor, LocalExecutor, Poll, make_executor
 from core.runner.tail import Tailer
@@ -141,7 +141,8 @@ class Supervisor:
                 tr.executor.sync_logs(tr.job)
                 tr.tailer.drain()
                 result = tr.executor.poll(tr.job)
-                if result.state == "running" and tr.job["status"] == STARTING:
+                if (result.state == "running" and tr.job["status"] == STARTING
+                        and not _waits_for_ready(tr.job)):
                     if ledger.transition(job_id, (STARTING,), RUNNING,
                                          payload={"executor": tr.job["executor"]}):
                         tr.job = ledger.get_job(job_id) or tr.job
@@ -192,7 +193,8 @@ class Supervisor:
                       pid_start=launch.pid_start, env=json.dumps(env))
         # A local process runs from here on; a cluster job may wait in the engine's queue, so
         # it stays STARTING until the engine first reports it running (see _follow).
-        if not (job["executor"] == "local" and ledger.transition(
+        # A served model stays STARTING until its endpoint answers (its MODEL_READY line).
+        if not (job["executor"] == "local" and not _waits_for_ready(job) and ledger.transition(
                 job["id"], (STARTING,), RUNNING, payload={"executor": "local"}, **fields)):
             with ledger.writer() as conn:  # remote, or stopped while starting
                 ledger.update_job(conn, job["id"], **fields)
@@ -317,6 +319,12 @@ def _usage(job: dict) -> dict:
     except Exception:
         log.error("energy of job %s not computed:\n%s", job["id"], traceback.format_exc())
         return {}
+
+
+def _waits_for_ready(job: dict) -> bool:
+    """Long-running kinds (a served model) become RUNNING when they say they are ready."""
+    kind = kinds.KINDS.get(job["kind"])
+    return bool(kind and kind.long_running)
 
 
 def _read_results(job_dir: Path) -> list[dict]:

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import ledger
+from core.ledger import RUNNING, STARTING
 from core.metrics import parse_line
+from core.serving import parse_ready
 
 MAX_LINE = 4000  # characters kept of one log line
 READ_CHUNK = 1 << 20  # bytes read per pass: bounds memory, and one chatty job cannot starve the others
@@ -27,6 +29,7 @@ class Batch:
     metrics: list[tuple] = field(default_factory=list)
     progress: dict = field(default_factory=dict)
     events: list[tuple] = field(default_factory=list)
+    ready: dict | None = None  # a served model's MODEL_READY line (core/serving)
 
     def empty(self) -> bool:
         return not self.logs
@@ -82,6 +85,10 @@ class Tailer:
             for line in _visible(raw):
                 batch.seq += 1
                 logs.append((job_id, batch.seq, now, "output", line[:MAX_LINE]))
+                ready = parse_ready(line)
+                if ready is not None:
+                    batch.ready = ready
+                    continue
                 parsed = parse_line(line)
                 if parsed is None:
                     continue
@@ -115,6 +122,11 @@ class Tailer:
         ledger.append_output(conn, self.job_id, log_offset=batch.offset, log_seq=batch.seq,
                              logs=batch.logs, metrics=batch.metrics, progress=batch.progress,
                              events=batch.events)
+        if batch.ready:  # in the same transaction: a crash cannot store the line but lose the state
+            ledger.add_event(conn, "MODEL_READY", self.job_id, batch.ready)
+            ledger.transition(self.job_id, (STARTING,), RUNNING, conn,
+                              payload={"endpoint": batch.ready["endpoint"]},
+                              endpoint=batch.ready["endpoint"])
 
     def advance(self, batch: Batch) -> None:
         # Only after COMMIT: a commit that fails (a full disk) must leave the offset where the

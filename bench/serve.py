@@ -1,0 +1,176 @@
+"""A served model against in-process `generate`: time to first token, tokens/s, memory.
+
+The tiny offline model is served by a real `serve` job (a supervisor on a temporary home,
+engine `transformers serve` behind the job's proxy) and asked the same chat prompts, greedy,
+streamed, as `model.generate` in this process with the same chat template. Prints per path the
+median TTFT and median decode tokens/s, the ratio endpoint / in-process, and the resident
+memory of the serve job's processes (the engine, and the whole job: wrapper + runner/proxy +
+engine).
+
+Run: .venv/bin/python bench/serve.py [--prompts 5] [--new-tokens 64] [--repeats 3]
+Figures depend on the CPU and on what else runs; the tiny model is random, so only speed is
+meaningful, not text. The model is tiny, so fixed costs (HTTP, SSE, the proxy hop) weigh more
+here than they would on a real model.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+PROMPTS = ["What is the capital of France?", "Give me a short greeting.",
+           "How many days are in a week?", "Explain what a function is.",
+           "Write a haiku about rain.", "Name three colours.", "Why is testing useful?"]
+SYSTEM = "You are a helpful assistant."
+
+
+def in_process(model_dir: str, prompts: list[str], new_tokens: int, repeats: int) -> list[tuple]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TextIteratorStreamer
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    out = []
+    for _ in range(repeats):
+        for prompt in prompts:
+            msgs = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
+            ids = tok.apply_chat_template(msgs, add_generation_prompt=True, return_tensors="pt",
+                                          return_dict=True)
+            streamer = TextIteratorStreamer(tok, skip_prompt=True)
+            first: list[float] = []
+
+            def consume():
+                for piece in streamer:
+                    if piece and not first:
+                        first.append(time.perf_counter())
+
+            reader = threading.Thread(target=consume)
+            reader.start()
+            t0 = time.perf_counter()
+            with torch.no_grad():
+                gen = model.generate(**ids, max_new_tokens=new_tokens, do_sample=False,
+                                     streamer=streamer)
+            t1 = time.perf_counter()
+            reader.join()
+            n = gen.shape[1] - ids["input_ids"].shape[1]
+            ttft = (first[0] if first else t1) - t0
+            out.append((ttft, (n - 1) / (t1 - t0 - ttft) if n > 1 and t1 - t0 > ttft else None, n))
+    return out
+
+
+def endpoint(url: str, prompts: list[str], new_tokens: int, repeats: int) -> list[tuple]:
+    from core import chat
+
+    out = []
+    for _ in range(repeats):
+        for prompt in prompts:
+            reply = chat.Reply()
+            msgs = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
+            for _piece in chat.stream(url, msgs, chat.Params(temperature=0.0, max_tokens=new_tokens), reply):
+                pass
+            out.append((reply.ttft_s, reply.tokens_per_s, reply.tokens))
+    return out
+
+
+def rss_mb(root_pid: int) -> tuple[float, float]:
+    """(largest single process, whole process group) resident memory in MB."""
+    import psutil
+
+    procs = [p for p in psutil.process_iter(["pid"]) if _pgid(p.pid) == root_pid]
+    sizes = []
+    for p in procs:
+        try:
+            sizes.append(p.memory_info().rss / 2**20)
+        except psutil.Error:
+            pass
+    return (max(sizes) if sizes else 0.0, sum(sizes))
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
+def _summary(rows: list[tuple]) -> tuple[float, float, float]:
+    ttfts = [r[0] for r in rows if r[0] is not None]
+    rates = [r[1] for r in rows if r[1]]
+    return statistics.median(ttfts), statistics.median(rates), statistics.mean(r[2] for r in rows)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--prompts", type=int, default=5)
+    ap.add_argument("--new-tokens", type=int, default=64)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    prompts = PROMPTS[: args.prompts]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        home.mkdir()
+        os.environ["HALO_FORGE_HOME"] = str(home)
+        os.environ["HALO_FORGE_POLL_S"] = "0.2"
+        from core.models.tiny import build_tiny_model
+        from core.serving import service
+
+        model_dir = str(build_tiny_model(Path(tmp) / "tiny", seed=0))
+        sup = subprocess.Popen([sys.executable, "-m", "core.cli", "supervisor", "run"], cwd=ROOT,
+                               env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+        try:
+            t0 = time.perf_counter()
+            job_id = service.start(model_dir, port=0, idle_minutes=0)
+            job = service.wait_ready(job_id, timeout=600)
+            ready_s = time.perf_counter() - t0
+            url = job["endpoint"]
+            endpoint(url, prompts[:1], 4, 1)  # warm-up (first request loads lazy parts)
+            served = endpoint(url, prompts, args.new_tokens, args.repeats)
+            engine_mb, group_mb = rss_mb(job["pid"])
+            from core import jobs
+
+            jobs.request_stop(job_id)
+            service_stop_wait(job_id)
+        finally:
+            sup.terminate()
+            sup.wait(timeout=30)
+        in_process(model_dir, prompts[:1], 4, 1)  # warm-up
+        local = in_process(model_dir, prompts, args.new_tokens, args.repeats)
+
+    s_ttft, s_rate, s_n = _summary(served)
+    l_ttft, l_rate, l_n = _summary(local)
+    print(f"tiny model, {len(prompts)} prompts x {args.repeats}, greedy, up to {args.new_tokens} new tokens, streamed")
+    print(f"serve job ready (submit -> MODEL_READY): {ready_s:.1f} s")
+    print(f"{'path':<28}{'TTFT median':>14}{'tokens/s median':>18}{'tokens/reply':>14}")
+    print(f"{'in-process generate':<28}{l_ttft * 1000:>11.1f} ms{l_rate:>18.1f}{l_n:>14.1f}")
+    print(f"{'endpoint (serve job)':<28}{s_ttft * 1000:>11.1f} ms{s_rate:>18.1f}{s_n:>14.1f}")
+    print(f"ratio endpoint / in-process: tokens/s {s_rate / l_rate:.2f}, TTFT {s_ttft / l_ttft:.2f}x")
+    print(f"serve job memory (RSS): engine process {engine_mb:.0f} MB, whole job {group_mb:.0f} MB")
+    return 0
+
+
+def service_stop_wait(job_id: int, timeout: float = 60) -> None:
+    from core import jobs, ledger
+
+    deadline = time.monotonic() + timeout
+    while jobs.get(job_id)["status"] not in ledger.FINAL and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
