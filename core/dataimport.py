@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core import datasets as ds
+from core import jsonl
 
 EXTENSIONS = (".jsonl", ".csv", ".parquet")
 # Target fields per format; the required ones first, optional ones listed in OPTIONAL.
@@ -104,20 +105,8 @@ def _text(data: bytes, filename: str) -> str:
 
 
 def _read_jsonl(data: bytes, filename: str) -> list[tuple[str, dict]]:
-    rows = []
-    for number, line in enumerate(_text(data, filename).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ImportFailure(f"line {number}: invalid JSON ({exc.msg} at column "
-                               f"{exc.colno})") from None
-        if not isinstance(record, dict):
-            raise ImportFailure(f"line {number}: expected a JSON object, got "
-                               f"{ds._json_type(record)}")
-        rows.append((f"line {number}", record))
-    return rows
+    lines = _text(data, filename).splitlines()
+    return [(f"line {n}", r) for n, r in jsonl.iter_lines(lines, error=ImportFailure)]
 
 
 def _read_csv(data: bytes, filename: str) -> list[tuple[str, dict]]:
@@ -170,7 +159,7 @@ def _plain(value: Any) -> Any:
 
 
 def _column_type(values: list) -> str:
-    kinds = {ds._json_type(v) for v in values if v is not None}
+    kinds = {jsonl.json_type(v) for v in values if v is not None}
     if not kinds:
         return "empty"
     return kinds.pop() if len(kinds) == 1 else "mixed (" + ", ".join(sorted(kinds)) + ")"
@@ -262,7 +251,7 @@ def _string(row: dict, column: str | None, where: str, target: str,
     value = _value(row, column, where, target)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ImportFailure(f"{where}: column '{column}' (for '{target}') must be text, got "
-                           f"{ds._json_type(value)}")
+                           f"{jsonl.json_type(value)}")
     value = str(value)
     if required and not value.strip():
         raise ImportFailure(f"{where}: column '{column}' (for '{target}') is empty")
@@ -284,7 +273,7 @@ def _messages(row: dict, column: str, where: str) -> list:
     value = _decoded(_value(row, column, where, "messages"), where, column, "messages")
     if not isinstance(value, list):
         raise ImportFailure(f"{where}: column '{column}' (for 'messages') must be a list of "
-                           f"{{role, content}} messages, got {ds._json_type(value)}")
+                           f"{{role, content}} messages, got {jsonl.json_type(value)}")
     out = []
     for i, m in enumerate(value):
         if isinstance(m, dict) and "from" in m and "value" in m:  # ShareGPT's spelling
