@@ -563,12 +563,14 @@ def insert_result(conn: Conn, job_id: int | None, r: dict) -> int:
     primary = r.get("primary_metric")
     cur = conn.execute(
         "INSERT INTO result (job_id, model, benchmark, pass_at_1, pass_at_5, primary_metric, "
-        "primary_value, metrics, samples, duration_s, details_path, source, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "primary_value, metrics, samples, duration_s, details_path, source, overlap, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (job_id, str(r["model"]), str(r["benchmark"]), metrics.get("pass@1"),
          metrics.get("pass@5"), primary, metrics.get(primary) if primary else None,
          json.dumps(metrics), int(r.get("samples") or 0), r.get("duration_s"),
-         r.get("details"), r.get("source"), r.get("created_at") or time.time()),
+         r.get("details"), r.get("source"),
+         json.dumps(r["overlap"]) if r.get("overlap") is not None else None,
+         r.get("created_at") or time.time()),
     )
     return cur.lastrowid
 

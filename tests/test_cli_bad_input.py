@@ -132,6 +132,13 @@ CASES = [
     (["benchmark", "run", "--model", "tiny", "--benchmark", "humaneval", "--samples", "-2"], "--samples"),
     (["benchmark", "run", "--model", "tiny", "--benchmark", "humaneval", "--temperature", "5"], "temperature"),
     (["results", "--format", "xml"], "xml"),
+    (["results", "compare", "1"], "two job ids"),
+    (["results", "compare", "1", "x"], "'x'"),
+    (["benchmark", "run", "--model", "my-org/not-cached", "--benchmark", "humaneval"], "my-org/not-cached"),
+    (["contamination", "--train", "alpaca"], "--benchmark"),
+    (["contamination", "--train", "alpaca", "--benchmark", "nope"], "nope"),
+    (["contamination", "--train", "/nonexistent/t.jsonl", "--benchmark", "humaneval"], "/nonexistent/t.jsonl"),
+    (["contamination", "--train", "alpaca", "--benchmark", "mbpp", "--ngram", "0"], "--ngram"),
     # profiles and the top level
     (["profiles", "add"], "NAME"),
     (["profiles", "add", "p", "--executor", "k8s"], "k8s"),

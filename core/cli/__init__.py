@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "core.cli.data_cmd",
     "core.cli.verify_cmd",
     "core.cli.benchmark_cmd",
+    "core.cli.results_cmd",
+    "core.cli.contamination_cmd",
     "core.cli.profiles_cmd",
     "core.cli.secrets_cmd",
     "core.cli.serve_cmd",

@@ -1,8 +1,5 @@
-"""Benchmarks and their results: benchmark run, results."""
+"""Benchmarks: benchmark run (one benchmark, a comma-separated list or a named suite)."""
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 from core import jobs
 from core.cli.common import add_job_options, positive_int, fail, load_job_config, maybe_wait, profile_overrides
@@ -32,21 +29,16 @@ def cmd_benchmark(args) -> int:
         if args.profile:
             overrides += profile_overrides(args.profile)
         cfg = configs.parse_config(data, overrides=overrides)
+    from core.benchmarks import service
+
+    try:  # a hub model that cannot load here fails now, not after the job's retries
+        service.check_model(cfg.model.name, cfg.executor.name)
+    except ValueError as exc:
+        fail(str(exc))
     job_id = jobs.submit("benchmark", cfg.model_dump(mode="json"), name=args.name,
                          priority=args.priority)
     print(job_id)
     return maybe_wait(job_id, args)
-
-
-def cmd_results(args) -> int:
-    from core import results
-
-    text = results.export(results.table(), args.format)
-    if args.out:
-        Path(args.out).write_text(text)
-    else:
-        sys.stdout.write(text)
-    return 0
 
 
 def register(sub) -> None:
@@ -54,7 +46,8 @@ def register(sub) -> None:
     s.add_argument("action", choices=("run",))
     s.add_argument("--model")
     s.add_argument("--adapter", help="LoRA adapter to apply to the model")
-    s.add_argument("--benchmark")
+    s.add_argument("--benchmark", help="a benchmark, several separated by commas "
+                   "(humaneval,mbpp) or a suite (code-suite, vlm-suite, audio-suite)")
     s.add_argument("--limit", type=positive_int)
     s.add_argument("--samples", type=positive_int, help="samples per problem (n)")
     s.add_argument("--temperature", type=float)
@@ -64,8 +57,3 @@ def register(sub) -> None:
     s.add_argument("--profile", help="cluster profile to run it on")
     add_job_options(s)
     s.set_defaults(fn=cmd_benchmark)
-
-    s = sub.add_parser("results", help="export benchmark results")
-    s.add_argument("--format", choices=("csv", "json"), default="csv")
-    s.add_argument("--out", help="file (default stdout)")
-    s.set_defaults(fn=cmd_results)
