@@ -20,6 +20,12 @@ class TestResult:
     passed: bool
     message: str = ""
     status: str = ""  # pass|fail|timeout|error: why this test did not pass
+    # Where a test that did not pass failed: the test's line, and for a comparison
+    # (`assert f(x) == y`, or a stdio test's output) the expected and the actual value, as
+    # short text. Empty when not known.
+    line: str = ""
+    expected: str = ""
+    actual: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -137,10 +137,14 @@ def split_check(test_code: str) -> tuple[str, tuple[dict, ...]]:
 
 
 @functools.lru_cache(maxsize=8192)
-def _compiled(source: str, filename: str) -> str | None:
+def _compiled(source: str, filename: str, test: bool = False) -> str | None:
+    from core.verifiers.sandbox_server.asserts import compile_test  # stdlib-only, pure
+
     try:
         # dont_inherit: this module's `from __future__ import annotations` is not the tests'.
-        code = compile(source, filename, "exec", dont_inherit=True)
+        # Tests keep the operands of a false comparison (expected vs actual in the verdict).
+        code = compile_test(source, filename) if test else \
+            compile(source, filename, "exec", dont_inherit=True)
         return base64.b64encode(marshal.dumps(code)).decode()
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # the harness compiles it itself and reports the error
@@ -152,7 +156,7 @@ def precompile(spec: dict) -> dict:
     here, so the harness skips a compile in every run."""
     spec["python"] = sys.version
     spec["setup_code"] = _compiled(spec.get("setup", ""), "<setup>")
-    spec["tests"] = [dict(t, code_obj=_compiled(t["code"], f"<test {i}>"))
+    spec["tests"] = [dict(t, code_obj=_compiled(t["code"], f"<test {i}>", True))
                      for i, t in enumerate(spec["tests"])]
     prefetch = []
     for t in spec["tests"]:
@@ -226,7 +230,9 @@ def _orderly(value, depth: int = 0) -> bool:
 
 def to_verdict(result: dict, *, partial_credit: bool, output_cap: int) -> Verdict:
     tests = [TestResult(name=str(t.get("name", "")), passed=bool(t.get("passed")),
-                        message=str(t.get("message", "")), status=str(t.get("status", "")))
+                        message=str(t.get("message", "")), status=str(t.get("status", "")),
+                        line=str(t.get("line", "")), expected=str(t.get("expected", "")),
+                        actual=str(t.get("actual", "")))
              for t in result.get("tests", [])]
     status = result.get("status", "error")
     if status not in ("pass", "fail", "timeout", "error", "compile_error", "toolchain_missing"):

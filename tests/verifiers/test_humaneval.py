@@ -120,3 +120,22 @@ def test_annotations_are_evaluated_as_under_the_reference_harness(sandbox):
     assert v.status == "error" and "NoSuchType" in v.message, v
     good = bad.replace("NoSuchType", "List[float]")
     assert HumanEvalVerifier().verify(problem, good).passed
+
+
+def test_a_failed_assert_says_its_line_and_expected_vs_actual(clean):
+    problem = PROBLEMS[0]  # has_close_elements: the first assert expects True
+    v = HumanEvalVerifier(partial_credit=True).verify(problem, "    return 5\n")
+    first = v.tests[0]
+    assert first.status == "fail"
+    assert first.line.startswith("assert candidate(") and first.line.endswith("== True")
+    assert (first.expected, first.actual) == ("True", "5")
+    assert "expected True, got 5" in v.message and first.line in v.message
+
+
+def test_a_program_object_in_a_failed_assert_is_not_asked_for_its_repr(clean):
+    # Its __repr__ never returns: showing "actual" must not call into the program.
+    problem = PROBLEMS[0]
+    code = ("    class Sly:\n        def __repr__(self):\n            while True:\n"
+            "                pass\n    return Sly()\n")
+    v = HumanEvalVerifier(timeout_s=5).verify(problem, code)
+    assert v.status == "fail" and v.tests[0].actual == "<an object of the program>", v

@@ -50,6 +50,7 @@ def test_pass_fail_crash_timeout_in_each_language(clean, lang):
         assert verdict.status == "toolchain_missing" and not verdict.passed
         return
     assert [t.status for t in verdict.tests] == ["pass", "fail", "error", "timeout"], verdict
+    assert (verdict.tests[1].expected, verdict.tests[1].actual) == ("'4'", "'5'")
     assert verdict.status == "fail" and not verdict.passed
     assert verdict.reward == pytest.approx(0.25)
     good = PROGRAMS[lang].replace("n==2", "n==-2").replace("n == 2", "n == -2") \

@@ -62,7 +62,9 @@ def test_verdict_rules():
         base.Verdict(passed=False, reward=0.0, status="maybe")
     d = base.make_verdict("fail", t, stdout="x" * 20000).to_dict()
     assert len(d["stdout"]) < 9000 and d["tests"][1] == {"name": "b", "passed": False,
-                                                         "message": "", "status": ""}
+                                                         "message": "", "status": "",
+                                                         "line": "", "expected": "",
+                                                         "actual": ""}
     assert base.Verdict.from_dict(d).to_dict() == d
 
 

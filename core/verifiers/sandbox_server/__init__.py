@@ -36,12 +36,13 @@ Modules, by concern (each says why it is as it is):
     childsetup  fds, rlimits (limits_plan, pure), uid, environment of a fresh fork
     program     U: the program's side
     harness     T: the tests' side
+    asserts     what a failed assert compared (expected vs actual; pure)
     results     output comparison and verdict fields (pure)
 """
 from __future__ import annotations
 
-from . import (childsetup, codec, forker, harness, isolation, libc, monitor,  # noqa: F401
-               program, reaper, results, state, wire, worker, zygote)
+from . import (asserts, childsetup, codec, forker, harness, isolation, libc,  # noqa: F401
+               monitor, program, reaper, results, state, wire, worker, zygote)
 from .zygote import main
 
 __all__ = ["main"]

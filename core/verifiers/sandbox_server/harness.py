@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 
+from .asserts import HELPER, Comparisons, compile_test, show
 from .codec import decode, encode
 from .state import U_CPU, U_PHASES, mark
 from .wire import Channel, RpcBroken
@@ -232,12 +233,16 @@ class Harness:
         self._prefetch(ns, hello.get("batch"))
         stop = spec.get("stop_on_fail", True)
         status, message = "pass", ""
+        compared = Comparisons()
+        ns[HELPER] = compared
         for i, test in enumerate(spec["tests"]):
             try:
-                code = load_code(spec, test["code"], test.get("code_obj"), f"<test {i}>")
-                outcome, why = run_one_test(code, ns)
+                code = load_code(spec, test["code"], test.get("code_obj"), f"<test {i}>",
+                                 test=True)
+                got = run_one_test(code, ns, test["code"], compared, test["name"])
             except (SyntaxError, ValueError) as exc:
-                outcome, why = "error", f"the test does not compile: {exc}"
+                got = {"outcome": "error", "message": f"the test does not compile: {exc}"}
+            outcome, why = got["outcome"], got["message"]
             if test.get("kind", "test") == "step":
                 if outcome != "pass":
                     return self._finish("fail" if outcome == "fail" else "error",
@@ -245,7 +250,9 @@ class Harness:
                 continue
             self.results.append({"name": test["name"], "passed": outcome == "pass",
                                  "message": why,
-                                 "status": "error" if outcome == "broken" else outcome})
+                                 "status": "error" if outcome == "broken" else outcome,
+                                 **{k: got[k] for k in ("line", "expected", "actual")
+                                    if got.get(k)}})
             if outcome != "pass" and status == "pass":
                 status, message = outcome, f"{test['name']}: {why}"
                 if stop or outcome == "broken":
@@ -295,9 +302,11 @@ class Harness:
                 continue
 
 
-def load_code(spec: dict, source: str, compiled: str | None, filename: str):
+def load_code(spec: dict, source: str, compiled: str | None, filename: str,
+              test: bool = False):
     """The caller may send the test code already compiled (marshal, cached per problem on
-    its side): same interpreter, so loading it is safe and saves a compile per run."""
+    its side): same interpreter, so loading it is safe and saves a compile per run. Tests
+    are compiled with their comparisons instrumented (asserts.py), here as by the caller."""
     if compiled and spec.get("python") == sys.version:
         code = CODE_CACHE.get(compiled)
         if code is not None:
@@ -311,6 +320,8 @@ def load_code(spec: dict, source: str, compiled: str | None, filename: str):
                 CODE_CACHE.clear()
             CODE_CACHE[compiled] = code
             return code
+    if test:
+        return compile_test(source, filename)
     return compile(source, filename, "exec", dont_inherit=True)
 
 
@@ -319,19 +330,53 @@ def load_code(spec: dict, source: str, compiled: str | None, filename: str):
 CODE_CACHE: dict[str, object] = {}
 
 
-def run_one_test(code, ns: dict) -> tuple[str, str]:
+def run_one_test(code, ns: dict, source: str = "", compared: Comparisons | None = None,
+                 name: str = "") -> dict:
+    """Run one test statement: {"outcome", "message", "line", "expected", "actual"}. `line`:
+    the test's line the failure happened on; expected/actual: the two sides of the false
+    comparison there, when the assert compared values (asserts.py)."""
+    if compared is not None:
+        compared.failed = None
     try:
         exec(code, ns)
-        return "pass", ""
+        return {"outcome": "pass", "message": ""}
     except HarnessTimeout:
         raise
     except AssertionError as exc:
-        return "fail", f"assertion failed{': ' + str(exc)[:300] if str(exc) else ''}"
+        lineno = failing_line(exc, code.co_filename)
+        line = source_line(source, lineno)
+        expected, actual, detail = compared.explain(lineno, show) if compared else ("", "", "")
+        text = str(exc)[:300]
+        where = f" at `{line[:160]}`" if line and line not in name else ""  # MBPP names hold it
+        message = ("assertion failed" + where
+                   + (f": {detail}" if detail else "") + (f" ({text})" if text else ""))
+        return {"outcome": "fail", "message": message, "line": line,
+                "expected": expected, "actual": actual}
     except RpcBroken as exc:
-        return "broken", f"the program under test died or broke the protocol ({exc})"
-    except RecursionError:
-        return "error", "RecursionError"
+        return {"outcome": "broken",
+                "message": f"the program under test died or broke the protocol ({exc})"}
+    except RecursionError as exc:
+        return {"outcome": "error", "message": "RecursionError",
+                "line": source_line(source, failing_line(exc, code.co_filename))}
     except RemoteError as exc:
-        return "error", f"raised {str(exc)[:300]}"
+        return {"outcome": "error", "message": f"raised {str(exc)[:300]}",
+                "line": source_line(source, failing_line(exc, code.co_filename))}
     except BaseException as exc:
-        return "error", f"raised {type(exc).__name__}: {str(exc)[:300]}"
+        return {"outcome": "error", "message": f"raised {type(exc).__name__}: {str(exc)[:300]}",
+                "line": source_line(source, failing_line(exc, code.co_filename))}
+
+
+def failing_line(exc: BaseException, filename: str) -> int | None:
+    """The line of the test's own code (not of what it called) the exception went through
+    last."""
+    lineno, tb = None, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            lineno = tb.tb_lineno
+        tb = tb.tb_next
+    return lineno
+
+
+def source_line(source: str, lineno: int | None) -> str:
+    lines = source.splitlines()
+    return lines[lineno - 1].strip()[:300] if lineno and 0 < lineno <= len(lines) else ""

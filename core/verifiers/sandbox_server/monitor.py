@@ -312,7 +312,9 @@ class Run:
         got = decode_capped(out, len(out) + 1)
         if compare_output(got, expected, test.get("compare", "tokens")):
             return result_entry(name, "pass", "")
-        return result_entry(name, "fail", f"wrong answer: expected {short(expected)}, got {short(got)}")
+        want, have = short(expected), short(got)
+        return result_entry(name, "fail", f"wrong answer: expected {want}, got {have}",
+                            expected=want, actual=have)
 
     # -- I/O pump
     def pump(self, streams: dict, deadline: float, until: int | None = None,

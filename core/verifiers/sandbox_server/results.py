@@ -23,8 +23,10 @@ def tests_verdict(spec: dict, harness: "Harness") -> dict:
     return {"status": status, "tests": results, "message": message}
 
 
-def result_entry(name: str, status: str, message: str) -> dict:
-    return {"name": name, "passed": status == "pass", "message": message, "status": status}
+def result_entry(name: str, status: str, message: str, **details: str) -> dict:
+    """One test's record; `details`: line, expected, actual (kept when not empty)."""
+    return {"name": name, "passed": status == "pass", "message": message, "status": status,
+            **{k: v for k, v in details.items() if v}}
 
 
 def fill_tests(results: list, names: list, status: str, message: str) -> list:
