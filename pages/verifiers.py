@@ -19,7 +19,6 @@ from core.theme import PALETTE  # noqa: E402
 from core.verifiers import custom, languages, registry  # noqa: E402
 from core.verifiers.base import ProblemError  # noqa: E402
 
-CODE_VERIFIERS = ("humaneval", "mbpp", "livecodebench")
 SOURCES = ("Example", "Dataset", "Your own tests")
 ACE_MODES = {"python": "python", "c": "c_cpp", "cpp": "c_cpp", "rust": "rust", "go": "golang",
              "javascript": "javascript"}
@@ -38,11 +37,12 @@ def _dataset(verifier: str) -> list[dict]:
 
 
 def _language(name: str) -> str:
-    if name != "livecodebench":
-        return "python" if name in CODE_VERIFIERS else "text"
+    langs = registry.languages(name)  # the registry says which verifiers run code, and how
+    if len(langs) < 2:
+        return langs[0] if langs else "text"
     labels = {lang: lang if languages.toolchain(lang).available else f"{lang} (not installed)"
-              for lang in languages.LANGUAGES}
-    return st.selectbox("Language", languages.LANGUAGES, key="ver_language",
+              for lang in langs}
+    return st.selectbox("Language", langs, key="ver_language",
                         format_func=labels.get)
 
 
@@ -135,9 +135,9 @@ def _editor(starter: str, origin: str, lang: str) -> str:
 def _run(name: str, problem: dict, code: str, lang: str, own: bool) -> None:
     options = {"timeout_s": float(st.session_state.get("ver_timeout", 10.0)),
                "partial_credit": bool(st.session_state.get("ver_partial", False))}
-    if name == "livecodebench":
+    if len(registry.languages(name)) > 1:
         options["language"] = lang
-    if name in CODE_VERIFIERS and own:
+    if registry.languages(name) and own:
         options["fresh_harness"] = True  # your tests do not share a harness with others
     with st.spinner("Running in the sandbox…"):
         verdict = registry.get(name, **options).verify(problem, code)
@@ -187,7 +187,7 @@ def _show_verdict() -> None:
     with err:
         st.caption("stderr")
         st.code(v["stderr"] or "(empty)", language="text")
-    if st.session_state.get("ver_verdict_of") in CODE_VERIFIERS:
+    if st.session_state.get("ver_verdict_of") in registry.code_verifiers():
         with st.expander("Sandbox protections on this machine"):
             from core.verifiers import sandbox
 

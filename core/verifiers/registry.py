@@ -6,29 +6,49 @@ nothing heavy at all (no torch, transformers, datasets; sympy only inside a math
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.verifiers.base import Verifier
+from core.verifiers.languages import LANGUAGES
 
-# name -> (module, class, one-line description). The descriptions live here too so that
-# listing verifiers imports nothing.
-_VERIFIERS: dict[str, tuple[str, str, str]] = {
-    "humaneval": ("core.verifiers.humaneval", "HumanEvalVerifier",
-                  "Python functions, scored by the problem's own check(candidate) tests."),
-    "mbpp": ("core.verifiers.mbpp", "MBPPVerifier",
-             "Python functions, scored by the problem's assert lines."),
-    "livecodebench": ("core.verifiers.livecodebench", "LiveCodeBenchVerifier",
-                      "Contest programs (stdin/stdout or function calls) in Python, C, C++, "
-                      "Rust, Go or JavaScript."),
-    "math": ("core.verifiers.mathverify", "MathVerifier",
-             "Competition math: the final answer, compared numerically or with sympy."),
-    "gsm8k": ("core.verifiers.mathverify", "GSM8KVerifier",
-              "Grade-school math: the final number against the '#### N' answer."),
+
+class Entry(NamedTuple):
+    module: str
+    cls: str
+    description: str  # one line; here so that listing verifiers imports nothing
+    languages: tuple[str, ...] = ()  # code it runs in the sandbox; () for answer checkers
+
+
+# The one list of verifiers: the pages, the CLI and the runners read it (a new verifier is
+# one line here and its module).
+_VERIFIERS: dict[str, Entry] = {
+    "humaneval": Entry("core.verifiers.humaneval", "HumanEvalVerifier",
+                       "Python functions, scored by the problem's own check(candidate) tests.",
+                       ("python",)),
+    "mbpp": Entry("core.verifiers.mbpp", "MBPPVerifier",
+                  "Python functions, scored by the problem's assert lines.", ("python",)),
+    "livecodebench": Entry("core.verifiers.livecodebench", "LiveCodeBenchVerifier",
+                           "Contest programs (stdin/stdout or function calls) in Python, C, "
+                           "C++, Rust, Go or JavaScript.", LANGUAGES),
+    "math": Entry("core.verifiers.mathverify", "MathVerifier",
+                  "Competition math: the final answer, compared numerically or with sympy."),
+    "gsm8k": Entry("core.verifiers.mathverify", "GSM8KVerifier",
+                   "Grade-school math: the final number against the '#### N' answer."),
 }
 
 
 def names() -> list[str]:
     return list(_VERIFIERS)
+
+
+def code_verifiers() -> list[str]:
+    """The verifiers that run code in the sandbox (the others check an answer)."""
+    return [name for name, entry in _VERIFIERS.items() if entry.languages]
+
+
+def languages(name: str) -> tuple[str, ...]:
+    """The languages a verifier runs code in (the first is its default); () for none."""
+    return _VERIFIERS[_check(name)].languages
 
 
 def _check(name: str) -> str:
@@ -39,8 +59,8 @@ def _check(name: str) -> str:
 
 
 def verifier_class(name: str) -> type[Verifier]:
-    module, cls, _ = _VERIFIERS[_check(name)]
-    return getattr(importlib.import_module(module), cls)
+    entry = _VERIFIERS[_check(name)]
+    return getattr(importlib.import_module(entry.module), entry.cls)
 
 
 def get(name: str, **options: Any) -> Verifier:
@@ -50,7 +70,7 @@ def get(name: str, **options: Any) -> Verifier:
 
 
 def description(name: str) -> str:
-    return _VERIFIERS[_check(name)][2]
+    return _VERIFIERS[_check(name)].description
 
 
 def options(name: str) -> dict[str, str]:

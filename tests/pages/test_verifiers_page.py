@@ -48,6 +48,11 @@ def test_wrong_code_fails_with_the_failing_test_named():
     verdict = at.session_state["ver_verdict"]
     assert verdict["status"] == "fail" and verdict["reward"] == 0.0
     assert "assert 1" in verdict["message"]
+    # The failing line and expected vs actual, in the table and in the failing test's box.
+    table = at.dataframe[0].value
+    assert table["line"][0] == "assert candidate([1, 2, 3]) == 10"
+    assert (table["expected"][0], table["actual"][0]) == ("10", "0")
+    assert any("expected 10, got 0" in c.value for c in at.code)
 
 
 def test_plain_editor_and_partial_credit():

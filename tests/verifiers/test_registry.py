@@ -19,6 +19,17 @@ def test_names_and_descriptions():
         assert "partial_credit" in registry.options(name)
 
 
+def test_the_registry_says_which_verifiers_run_code_and_in_which_languages():
+    from core.verifiers import languages
+
+    assert registry.code_verifiers() == ["humaneval", "mbpp", "livecodebench"]
+    assert registry.languages("humaneval") == ("python",)
+    assert registry.languages("livecodebench") == languages.LANGUAGES
+    assert registry.languages("math") == ()
+    for name in registry.code_verifiers():  # each of them runs its code in the sandbox
+        assert "fresh_harness" in registry.options(name)
+
+
 def test_get_rejects_unknown_names_and_options():
     with pytest.raises(ValueError, match="unknown verifier 'nope'"):
         registry.get("nope")
