@@ -188,6 +188,19 @@ def _recent() -> None:
         })
 
 
+def _small(opts: dict) -> dict:
+    """A quarter-width time chart: few, non-overlapping time labels; a legend only when it
+    tells series apart (VRAM and GTT)."""
+    opts = _layout(opts)
+    opts["animation"] = False  # redrawn every 15 s: a replayed sweep only distracts
+    opts["xAxis"] = {**opts["xAxis"], "splitNumber": 3,
+                     "axisLabel": {**opts["xAxis"].get("axisLabel", {}), "hideOverlap": True}}
+    if len(opts["series"]) < 2:
+        opts["legend"] = {**opts["legend"], "show": False}
+        opts["grid"] = {**opts["grid"], "top": 16}
+    return opts
+
+
 def _history() -> None:
     from streamlit_echarts import st_echarts
 
@@ -208,8 +221,8 @@ def _history() -> None:
         for col, (name, series, unit) in zip(cols, charts):
             with col:
                 st.caption(name)
-                st_echarts(_layout(metric_chart(series, x_name="", y_name=unit, band=False,
-                                                time_axis=True)),
+                st_echarts(_small(metric_chart(series, x_name="", y_name=unit, band=False,
+                                               time_axis=True)),
                            height="200px", key=f"dash_hist_{device['device']}_{name}")
         if not any(name == "Power" for name, _, _ in charts) and not device["host"]:
             st.caption("Power: not reported by this device's telemetry tool.")
