@@ -17,7 +17,7 @@ from pathlib import Path
 from core import paths
 
 PREFIX = "ledger-"
-_ROTATING = re.compile(r"ledger-\d{8}-\d{6}(-\d+)?\.db")
+_ROTATING = re.compile(r"ledger-(\d{8}-\d{6})(?:-(\d+))?\.db")
 
 
 class RestoreError(RuntimeError):
@@ -34,7 +34,9 @@ def list_backups() -> list[Path]:
     folder = backups_dir()
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob(f"{PREFIX}*.db") if _ROTATING.fullmatch(p.name))
+    found = [(m.group(1), int(m.group(2) or 0), p) for p in folder.glob(f"{PREFIX}*.db")
+             if (m := _ROTATING.fullmatch(p.name))]
+    return [p for _, _, p in sorted(found)]
 
 
 def newest_backup() -> Path | None:
@@ -72,6 +74,7 @@ def backup(out: Path | None = None, src: Path | None = None) -> Path:
         dest = sqlite3.connect(tmp)
         try:
             source.backup(dest)  # every page in one step: one consistent snapshot
+            _single_file(dest)
         finally:
             dest.close()
         os.replace(tmp, out)
@@ -92,10 +95,17 @@ def before_migration(con: sqlite3.Connection, path: Path, version: int) -> Path:
     dest = sqlite3.connect(tmp)
     try:
         con.backup(dest)
+        _single_file(dest)
     finally:
         dest.close()
     os.replace(tmp, out)
     return out
+
+
+def _single_file(con: sqlite3.Connection) -> None:
+    # A copy in rollback-journal mode is one self-contained file: opening it later (check,
+    # restore) leaves no -wal/-shm beside it. The ledger switches it back to WAL when restored.
+    con.execute("PRAGMA journal_mode=DELETE")
 
 
 def rotate(keep: int, every_s: float = 86400.0, now: float | None = None) -> Path | None:
@@ -127,7 +137,10 @@ def check(path: Path | None = None, quick: bool = False) -> list[str]:
             con.close()
     except sqlite3.DatabaseError as exc:
         return [str(exc)]
-    return [] if rows == ["ok"] else rows
+    if rows == ["ok"]:
+        return []
+    return [line.strip() for row in rows for line in str(row).splitlines()
+            if line.strip() and not line.startswith("***")]
 
 
 def restore(source: Path) -> Path:
@@ -180,6 +193,7 @@ def _copy(source: Path, dest: Path) -> None:
         out = sqlite3.connect(dest)
         try:
             src.backup(out)
+            _single_file(out)
         finally:
             out.close()
     finally:
@@ -222,4 +236,5 @@ def startup_check(path: Path | None = None) -> None:
         pass
     problems = check(path, quick=True)
     if problems:
-        raise ledger.damaged_error(path, "quick_check: " + problems[0])
+        more = f", and {len(problems) - 1} more" if len(problems) > 1 else ""
+        raise ledger.damaged_error(path, f"quick_check: {problems[0]}{more}")

@@ -16,11 +16,14 @@ class Settings:
     gpu_interval_s: float = 5.0  # how often GPU telemetry is sampled
     gpu_retention_h: float = 24.0  # GPU samples older than this are pruned
     strix_env: str = "auto"  # "auto" (when a gfx1151 GPU is detected), "on" or "off"
+    backup_keep: int = 7  # rotating ledger backups kept under HOME/backups; 0 = none
+    backup_every_h: float = 24.0  # hours between two of them
 
 
 _ENV = {"slots": "HALO_FORGE_SLOTS", "grace_s": "HALO_FORGE_GRACE_S",
         "poll_s": "HALO_FORGE_POLL_S", "gpu_interval_s": "HALO_FORGE_GPU_INTERVAL_S",
-        "gpu_retention_h": "HALO_FORGE_GPU_RETENTION_H", "strix_env": "HALO_FORGE_STRIX_ENV"}
+        "gpu_retention_h": "HALO_FORGE_GPU_RETENTION_H", "strix_env": "HALO_FORGE_STRIX_ENV",
+        "backup_keep": "HALO_FORGE_BACKUP_KEEP", "backup_every_h": "HALO_FORGE_BACKUP_EVERY_H"}
 
 
 def load() -> Settings:
@@ -42,6 +45,10 @@ def load() -> Settings:
             settings.slots = int(raw)
             if settings.slots < 1:
                 raise ValueError(f"slots must be at least 1, got {raw!r}")
+        elif f.name == "backup_keep":
+            settings.backup_keep = int(raw)
+            if settings.backup_keep < 0:
+                raise ValueError(f"backup_keep must be 0 or more, got {raw!r}")
         else:
             setattr(settings, f.name, float(raw))
     return settings

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "core.cli.profiles_cmd",
     "core.cli.secrets_cmd",
     "core.cli.serve_cmd",
+    "core.cli.ledger_cmd",
 )
 
 

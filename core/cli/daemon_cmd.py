@@ -29,6 +29,9 @@ def cmd_supervisor(args) -> int:
     except daemon.AlreadyRunning as exc:
         print(f"a supervisor is already running, pid {exc.pid}", file=sys.stderr)
         return 1
+    except RuntimeError as exc:  # a ledger it refused, or a daemon that exited at once
+        print(f"halo-forge: {exc}", file=sys.stderr)
+        return 1
     if args.action == "stop":
         pid = daemon.stop()
         print(f"supervisor {pid} stopped" if pid else "no supervisor was running")

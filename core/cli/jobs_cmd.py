@@ -174,12 +174,17 @@ def cmd_status(args) -> int:
     if st["running"]:
         print(f"supervisor: running, pid {st['pid']}, up {duration(st['uptime_s'])}, "
               f"{st.get('slots')} GPU slot(s)")
+        if st.get("paused"):  # a full disk: the supervisor waits for space
+            print(f"launching paused: {st['paused']}")
     else:
         print("supervisor: not running (start it with: halo-forge supervisor start)")
     counts = summary["counts"]
     print(f"queue: {summary['queued']} queued, {summary['active']} active, "
           f"{counts.get('COMPLETED', 0)} completed, {counts.get('FAILED', 0)} failed, "
           f"{counts.get('STOPPED', 0)} stopped")
+    from core import ledger_backup
+
+    print(f"ledger: {ledger_backup.size_bytes() / 2**20:.1f} MB")
     if getattr(args, "gpus", True):
         from core.hardware import sample_gpus, sample_host
 

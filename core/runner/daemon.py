@@ -47,6 +47,11 @@ def status() -> dict:
     if pid:
         out.update(uptime_s=time.time() - state.get("started_at", time.time()),
                    slots=state.get("slots"), gpus=state.get("gpus"))
+        from core.runner import health
+
+        facts = health.read()
+        if facts.get("pid") == pid:
+            out.update(paused=facts.get("paused"), last_backup=facts.get("last_backup"))
     return out
 
 
@@ -60,6 +65,9 @@ def run_foreground(log_level: str = "INFO") -> int:
     except BlockingIOError:
         raise AlreadyRunning(running_pid()) from None
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(message)s")
+    from core import ledger_backup
+
+    ledger_backup.startup_check()  # a damaged, foreign or newer ledger: refuse, untouched
     sup = Supervisor()
     sup.install_signal_handlers()
     state = {"pid": os.getpid(), "pid_start": procs.start_ticks(os.getpid()),
@@ -81,6 +89,9 @@ def start_detached(wait_s: float = 20.0) -> int:
     pid = running_pid()
     if pid:
         raise AlreadyRunning(pid)
+    from core import ledger
+
+    ledger.check_usable()  # a foreign or newer ledger: say so here, not in a log file
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     log_path = paths.home() / "supervisor.log"
@@ -97,8 +108,9 @@ def start_detached(wait_s: float = 20.0) -> int:
             other = running_pid()
             if other:
                 raise AlreadyRunning(other)
-            raise RuntimeError(f"the supervisor exited at once (code {proc.returncode}); "
-                               f"see {log_path}")
+            last = _last_line(log_path)
+            raise RuntimeError(f"the supervisor exited at once (code {proc.returncode})"
+                               + (f": {last}" if last else "") + f"; see {log_path}")
         time.sleep(0.1)
     raise RuntimeError(f"the supervisor did not come up within {wait_s:.0f} s; see {log_path}")
 
@@ -123,3 +135,14 @@ def ensure_running() -> int:
         return running_pid() or start_detached()
     except AlreadyRunning as exc:
         return exc.pid or 0
+
+
+def _last_line(path) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            fh.seek(max(0, fh.tell() - 4096))
+            lines = fh.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-1].removeprefix("halo-forge: ") if lines else ""
+    except OSError:
+        return ""

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from core import credentials, kinds, ledger, notify, settings as settings_mod
 from core.ledger import ACTIVE, COMPLETED, FAILED, QUEUED, RUNNING, STARTING, STOPPED, STOPPING
+from core.runner.diskguard import DiskGuard
 from core.runner.executors import Executor, LocalExecutor, Poll, make_executor
 from core.runner.tail import Tailer
 
@@ -43,6 +44,7 @@ class Supervisor:
         self.tracked: dict[int, Tracked] = {}
         self._stop = threading.Event()
         self._last_prune = 0.0
+        self.disk = DiskGuard()  # pauses launching while the ledger's disk is full
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -60,6 +62,7 @@ class Supervisor:
         sampler = threading.Thread(target=self._gpu_loop, name="gpu-sampler", daemon=True)
         sampler.start()
         notify.start_thread(self._stop)  # webhooks never wait in this loop
+        self._start_backups()
         while not self._stop.is_set():
             started = time.monotonic()
             self.tick()
@@ -69,11 +72,30 @@ class Supervisor:
         log.info("supervisor down; %d job(s) left running", len(self.tracked))
 
     def tick(self) -> None:
+        self.disk.check()
         for step in (self._refresh, self._handle_stops, self._follow, self._launch):
             try:
                 step()
-            except Exception:  # one bad pass must not take the daemon down
-                log.error("supervisor pass %s failed:\n%s", step.__name__, traceback.format_exc())
+            except Exception as exc:  # one bad pass must not take the daemon down
+                if not self.disk.failed(exc):
+                    log.error("supervisor pass %s failed:\n%s", step.__name__,
+                              traceback.format_exc())
+
+    def _start_backups(self) -> None:
+        """The rotating daily ledger backup, in its own thread (a big ledger takes seconds)."""
+        self.disk.publish()  # allocates the health file while there is room
+        if self.cfg.backup_keep <= 0:
+            return
+
+        def report(path):
+            self.disk.extra["last_backup"] = str(path)
+            self.disk.publish()
+
+        from core import ledger_backup
+
+        threading.Thread(target=ledger_backup.rotation_loop, name="ledger-backup", daemon=True,
+                         args=(self._stop, self.cfg.backup_keep, self.cfg.backup_every_h * 3600,
+                               report)).start()
 
     # ---- restart --------------------------------------------------------------------------
 
@@ -151,10 +173,13 @@ class Supervisor:
                     tr.tailer.drain(final=True)
                     self._finish(tr.job, result, tr)
                     del self.tracked[job_id]
-            except Exception:  # an engine hiccup: try again on the next pass
-                log.error("following job %s failed:\n%s", job_id, traceback.format_exc())
+            except Exception as exc:  # an engine hiccup or a full disk: try again next pass
+                if not self.disk.failed(exc):
+                    log.error("following job %s failed:\n%s", job_id, traceback.format_exc())
 
     def _launch(self) -> None:
+        if self.disk.paused:  # a job started now could not even be recorded
+            return
         self._fail_oversized()
         while not self._stop.is_set():
             job = ledger.claim_next(self._free_slots())
@@ -290,8 +315,9 @@ class Supervisor:
         while not self._stop.is_set():
             try:
                 self.sample_gpus()
-            except Exception:
-                log.error("GPU sampling failed:\n%s", traceback.format_exc())
+            except Exception as exc:
+                if not self.disk.failed(exc):
+                    log.error("GPU sampling failed:\n%s", traceback.format_exc())
             self._stop.wait(self.cfg.gpu_interval_s)
 
     def sample_gpus(self) -> int:
