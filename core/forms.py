@@ -26,6 +26,7 @@ _COMMON: dict[str, str] = {
     "trust_remote_code": "model.trust_remote_code",
     "dataset": "data.dataset",
     "limit": "data.limit",
+    "watch_benchmarks": "data.watch_benchmarks",
     "epochs": "training.epochs",
     "batch_size": "training.batch_size",
     "learning_rate": "training.learning_rate",
@@ -45,7 +46,7 @@ _RAFT: dict[str, str] = {
     "reward_threshold": "raft.reward_threshold",
 }
 # Left out of the config when empty, so the schema's own default (or the preset) applies.
-_OPTIONAL = {"limit", "verifier", "profile"}
+_OPTIONAL = {"limit", "verifier", "profile", "watch_benchmarks"}
 SAMPLING_FIELDS = tuple(configs.RAFT_PRESETS["conservative"])  # what a RAFT preset fills
 
 
@@ -105,7 +106,7 @@ def build_config(kind: str, values: dict[str, Any]) -> dict[str, Any]:
         value = values[field]
         if isinstance(value, str):
             value = value.strip()
-        if field in _OPTIONAL and value in (None, ""):
+        if field in _OPTIONAL and value in (None, "", []):
             continue
         if field == "profile" and values.get("executor", "local") == "local":
             continue  # a profile only means something for ray / slurm

@@ -11,7 +11,8 @@ from typing import Any
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from core import credentials, forms, jobs, notify
+from core import contamination, credentials, forms, jobs, notify
+from core.benchmarks import catalogue
 from core.paths import REPO_ROOT, datasets_dir
 
 MONITOR_PAGE = REPO_ROOT / "pages" / "monitor.py"
@@ -20,7 +21,7 @@ TABS = {"sft": "SFT", "raft": "RAFT"}
 LABELS = {
     "model": "Model", "gradient_checkpointing": "Gradient checkpointing",
     "trust_remote_code": "Trust remote code",
-    "dataset": "Dataset", "limit": "Records to use",
+    "dataset": "Dataset", "limit": "Records to use", "watch_benchmarks": "Benchmarks to watch",
     "epochs": "Epochs", "batch_size": "Batch size", "learning_rate": "Learning rate",
     "max_steps": "Max steps", "lora_r": "LoRA rank", "lora_alpha": "LoRA alpha",
     "executor": "Executor", "profile": "Profile",
@@ -33,6 +34,9 @@ HELP = {
     "dataset": "Catalogue datasets for this kind of training, and JSONL files from "
                f"{datasets_dir()}; a path to any other file can be typed.",
     "limit": "Use at most this many records; empty = all.",
+    "watch_benchmarks": "Before training starts, the data is checked against these benchmarks' "
+                        "items (word 13-grams shared); findings go to the job's log and "
+                        "overlap.json. Check now to see them before launching.",
     "learning_rate": "Peak learning rate; write it as you like: 2e-4, 0.0002.",
     "max_steps": "Stop after this many optimizer steps; -1 = the epochs decide.",
     "preset": "Fills samples, temperature, keep percent and threshold; editing any of them "
@@ -202,6 +206,42 @@ def _model_and_data(kind: str, errors) -> None:
         _select(kind, "dataset", forms.dataset_choices(kind, datasets_dir()), errors, new=True)
     with right:
         _number(kind, "limit", errors, value=None, placeholder="all")
+    _watch(kind, errors)
+
+
+def _check_overlap(kind: str) -> None:
+    dataset = (st.session_state.get(_key(kind, "dataset")) or "").strip()
+    watched = st.session_state.get(_key(kind, "watch_benchmarks")) or []
+    try:
+        reports = contamination.run_checks(dataset, watched)
+    except (contamination.ContaminationError, ValueError) as exc:
+        st.session_state[f"train_{kind}_overlap"] = {"error": str(exc)}
+        return
+    st.session_state[f"train_{kind}_overlap"] = {"dataset": dataset, "reports": reports}
+
+
+def _watch(kind: str, errors) -> None:
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    with left:
+        st.multiselect(LABELS["watch_benchmarks"], catalogue.names(), key=_key(kind, "watch_benchmarks"),
+                       format_func=lambda n: catalogue.get(n).title, help=HELP["watch_benchmarks"],
+                       on_change=_edited, args=(kind, "watch_benchmarks"), placeholder="none")
+        _show_errors(errors, "watch_benchmarks")
+    with right:
+        st.button("Check overlap now", key=f"train_{kind}_overlap_check", on_click=_check_overlap,
+                  args=(kind,), disabled=not st.session_state.get(_key(kind, "watch_benchmarks")),
+                  width="stretch")
+    found = st.session_state.get(f"train_{kind}_overlap")
+    if not found:
+        return
+    if found.get("error"):
+        st.error(found["error"])
+        return
+    for report in found["reports"]:
+        if report["contaminated"]:
+            st.warning(f"Overlap: {report['summary']}", icon="⚠️")
+        else:
+            st.success(f"No overlap: {report['summary']}")
 
 
 def _raft(kind: str, errors) -> None:

@@ -1,6 +1,8 @@
 """core.results: the results table, filters, exports, comparisons, training-run comparison."""
 from __future__ import annotations
 
+import pandas as pd
+
 import csv
 import io
 import json
@@ -217,3 +219,17 @@ def test_energy_and_peak_memory_are_exported_and_null_when_not_reported(home):
     assert rows[cpu_job]["Energy (Wh)"] is None and rows[cpu_job]["Peak memory (MiB)"] == 300.0
     by_job = {r["Job"]: r for r in csv.DictReader(io.StringIO(results.export(df, "csv")))}
     assert by_job[str(gpu_job)]["Energy (Wh)"] == "12.5" and by_job[str(cpu_job)]["Energy (Wh)"] == ""
+
+
+def test_overlap_column_shows_overlapping_of_checked_items(home):
+    report = {"benchmark": "humaneval", "ngram": 13, "checked": 164, "contaminated": True,
+              "overlapping": [{"id": "HumanEval/3"}, {"id": "HumanEval/9"}]}
+    with ledger.writer() as conn:
+        ledger.insert_result(conn, None, {"model": "m", "benchmark": "humaneval",
+                                          "metrics": {"pass@1": 0.1}, "primary_metric": "pass@1",
+                                          "overlap": report})
+        ledger.insert_result(conn, None, {"model": "m", "benchmark": "mbpp",
+                                          "metrics": {"pass@1": 0.1}, "primary_metric": "pass@1"})
+    df = results.table()
+    cells = df.set_index("Benchmark")["Overlap"]
+    assert cells["humaneval"] == "2/164" and pd.isna(cells["mbpp"])  # no check ran: empty

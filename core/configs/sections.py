@@ -23,6 +23,21 @@ class DataSection(_Section):
     limit: int | None = Field(None, ge=1, le=10_000_000, description="Use at most this many records (empty = all).")
     source: Literal["auto", "hub", "sample"] = Field("auto", description="Where to read a catalogue dataset: hub, the shipped sample, or auto (hub when online).")
     max_length: int = Field(1024, ge=16, le=131_072, description="Maximum tokens per training example; longer ones are truncated.")
+    watch_benchmarks: list[str] = Field(default_factory=list, description="Benchmarks to check the training data against before training starts (word 13-gram overlap; findings in JOB_DIR/overlap.json and the log).")
+
+    @field_validator("watch_benchmarks", mode="before")
+    @classmethod
+    def _watched(cls, v: Any) -> Any:
+        from core.benchmarks import catalogue  # light: names only
+
+        if isinstance(v, str):
+            v = [p for p in v.split(",") if p.strip()]
+        if isinstance(v, list) and all(isinstance(x, str) for x in v):
+            names: list[str] = []
+            for x in v:
+                names += [b.name for b in catalogue.expand(x) if b.name not in names]
+            return names
+        return v
 
 
 class LoraSection(_Section):

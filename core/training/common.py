@@ -295,12 +295,33 @@ def start_job(config: Any, job_dir: Path, cls: type, kind: str,
         for issue in exc.errors:
             emit(f"config error: {issue}")
         return None
+    watch_overlap(cfg, job_dir)
     stop_fn = should_stop or default_stop_fn()
     started = time.time()
     model_path = resolve_model(cfg.model.name)
     device = pick_device()
     return JobStart(cfg, stop_fn, started, model_path, device, pick_dtype(device, cfg.model.dtype),
                     output_dir_for(cfg.training.output_dir, job_dir))
+
+
+def watch_overlap(cfg: Any, job_dir: Path) -> list[dict] | None:
+    """Before training: the training data against the benchmarks the config watches (word
+    13-grams). Findings go to JOB_DIR/overlap.json and one log line per benchmark; a check that
+    cannot run says why and training goes on."""
+    from core import contamination
+
+    watched = list(getattr(cfg.data, "watch_benchmarks", None) or [])
+    if not watched or not is_main_process():
+        return None
+    try:
+        reports = contamination.run_checks(cfg.data.dataset, watched)
+    except (contamination.ContaminationError, ValueError) as exc:
+        emit(f"note: overlap check skipped ({exc})")
+        return None
+    contamination.write(Path(job_dir) / "overlap.json", reports)
+    for report in reports:
+        emit(f"overlap: {report['summary']}")
+    return reports
 
 
 def main_for(kind: str, run: Callable[..., int], argv: list[str]) -> int:

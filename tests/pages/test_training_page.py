@@ -326,3 +326,25 @@ def test_a_jobs_own_webhook_is_checked_kept_private_and_cleared(home):
     assert credentials.notify_url(job["job_dir"]) == "https://hooks.example/T0/secret"
     assert at.text_input(key="train_sft_notify_url").value == ""
     assert "secret" not in job["config"]
+
+
+def test_watched_benchmarks_are_checked_on_the_form_and_reach_the_config(home, tmp_path):
+    from core import contamination
+
+    text = dict(contamination.benchmark_items("humaneval"))["HumanEval/3"]
+    train = tmp_path / "leaky.jsonl"
+    train.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"instruction": "Say hi.", "output": "Hi."},
+        {"instruction": "Finish this function.", "output": text}]))
+    at = _run()
+    assert at.button(key="train_sft_overlap_check").disabled  # nothing watched yet
+    _type_option(at, "train_sft_dataset", str(train))
+    at.multiselect(key="train_sft_watch_benchmarks").select("humaneval").select("mbpp").run()
+    at.button(key="train_sft_overlap_check").click().run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning if w.value.startswith("Overlap:")]
+    assert len(warnings) == 1 and "HumanEval/3" in warnings[0]
+    assert [s.value for s in at.success if s.value.startswith("No overlap: 0 of")]  # mbpp is clean
+    at.button(key="train_sft_launch").click().run()
+    [job] = jobs.list_jobs()
+    assert json.loads(job["config"])["data"]["watch_benchmarks"] == ["humaneval", "mbpp"]
