@@ -212,15 +212,26 @@ _CKPT_CYCLE = re.compile(r"cycle[-_](\d+)$")
 SIZE_FILES_MAX = 2000  # a checkpoint's size reads at most this many files (an estimate past it)
 
 
-def checkpoints(job_id: int, after_event: int = 0) -> list[dict]:
-    """The checkpoints a job reported (CHECKPOINT_SAVED events), oldest first: event id,
-    time, path, step (from the event, else from a `checkpoint-N` folder name), cycle (from a
-    `cycle-N` folder), size in bytes (None once the folder is gone) and whether it is still
-    on disk."""
+def checkpoint_count(job_id: int) -> tuple[int, int]:
+    """(how many checkpoints a job reported, the newest one's event id or 0)."""
+    with ledger.reader() as conn:
+        n, newest = conn.execute(
+            "SELECT COUNT(*), MAX(id) FROM event WHERE job_id = :j AND kind = 'CHECKPOINT_SAVED'",
+            {"j": job_id}).first()
+    return int(n or 0), int(newest or 0)
+
+
+def checkpoints(job_id: int, after_event: int = 0, newest: int | None = None) -> list[dict]:
+    """The checkpoints a job reported (CHECKPOINT_SAVED events), oldest first (only the
+    `newest` N when given): event id, time, path, step (from the event, else from a
+    `checkpoint-N` folder name), cycle (from a `cycle-N` folder), size in bytes (None once the
+    folder is gone) and whether it is still on disk."""
     with ledger.reader() as conn:
         rows = conn.execute(
             "SELECT id, time, payload FROM event WHERE job_id = :j AND kind = 'CHECKPOINT_SAVED' "
-            "AND id > :a ORDER BY id", {"j": job_id, "a": after_event}).all()
+            "AND id > :a ORDER BY id DESC LIMIT :n",
+            {"j": job_id, "a": after_event, "n": -1 if newest is None else int(newest)}).all()
+    rows = rows[::-1]
     out = []
     for event_id, at, payload in rows:
         try:
@@ -239,10 +250,26 @@ def checkpoints(job_id: int, after_event: int = 0) -> list[dict]:
     return out
 
 
+_SIZES: dict[tuple[str, int], int] = {}  # (path, mtime_ns) -> bytes: a saved checkpoint
+# does not change, and Monitor asks again every second
+
+
 def dir_size(path: Path) -> int | None:
     """Bytes under a directory (None if it is not there)."""
+    try:
+        key = (str(path), path.stat().st_mtime_ns)
+    except OSError:
+        return None
     if not path.is_dir():
         return None
+    if key not in _SIZES:
+        if len(_SIZES) > 4096:
+            _SIZES.clear()
+        _SIZES[key] = _dir_size(path)
+    return _SIZES[key]
+
+
+def _dir_size(path: Path) -> int:
     total = 0
     for n, f in enumerate(path.rglob("*")):
         if n >= SIZE_FILES_MAX:

@@ -140,9 +140,9 @@ def _resume_from(job_id: int, path: str) -> None:
 def _checkpoints(job: dict) -> None:
     """The checkpoints the job reported, newest first, each resumable from here; a toast when
     a new one arrives while the page is open."""
-    ckpts = monitor.checkpoints(job["id"])
+    total, newest = monitor.checkpoint_count(job["id"])
+    ckpts = monitor.checkpoints(job["id"], newest=20) if total else []
     seen_key = f"mon_ckpt_seen_{job['id']}"
-    newest = ckpts[-1]["event_id"] if ckpts else 0
     seen = st.session_state.get(seen_key)
     if seen is not None and newest > seen:
         last = ckpts[-1]
@@ -151,9 +151,9 @@ def _checkpoints(job: dict) -> None:
     st.session_state[seen_key] = newest
     if not ckpts:
         return
-    st.subheader(f"Checkpoints ({len(ckpts)})")
+    st.subheader(f"Checkpoints ({total})")
     can_pick = "resume_from" in job_actions.available(job)
-    for c in reversed(ckpts[-20:]):
+    for c in reversed(ckpts):
         cols = st.columns([1, 2, 1, 4, 2], vertical_alignment="center")
         cols[0].markdown(f"step **{c['step']}**" if c["step"] is not None else
                          (f"cycle **{c['cycle']}**" if c["cycle"] is not None else "–"))
@@ -167,8 +167,9 @@ def _checkpoints(job: dict) -> None:
                           disabled=problem is not None, help=problem,
                           on_click=_resume_from, args=(job["id"], c["path"])):
             st.rerun()
-    if len(ckpts) > 20:
-        st.caption(f"The newest 20 of {len(ckpts)} checkpoints.")
+    if total > len(ckpts):
+        st.caption(f"The newest {len(ckpts)} of {total} checkpoints "
+                   f"(all of them: `halo-forge checkpoints {job['id']}`).")
 
 
 def _when(t: float) -> str:

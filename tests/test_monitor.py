@@ -116,3 +116,27 @@ def test_checkpoints_from_the_events_the_tail_writes(home, tmp_path):
     shutil.rmtree(first)
     assert monitor.checkpoints(job)[0]["exists"] is False and monitor.checkpoints(job)[0]["size"] is None
     assert monitor.format_bytes(3000) == "2.9 KiB" and monitor.format_bytes(None) == "–"
+
+
+def test_monitor_reads_only_the_newest_checkpoints(home):
+    job = _job_with([])
+    with ledger.writer() as conn:
+        for s in range(1, 31):
+            ledger.add_event(conn, "CHECKPOINT_SAVED", job, {"path": f"/nowhere/checkpoint-{s}"})
+    total, newest = monitor.checkpoint_count(job)
+    assert total == 30
+    last = monitor.checkpoints(job, newest=5)
+    assert [c["step"] for c in last] == [26, 27, 28, 29, 30] and last[-1]["event_id"] == newest
+    assert last[0]["exists"] is False and last[0]["size"] is None
+
+
+def test_monitor_reads_only_the_newest_checkpoints(home):
+    job = _job_with([])
+    with ledger.writer() as conn:
+        for s in range(1, 31):
+            ledger.add_event(conn, "CHECKPOINT_SAVED", job, {"path": f"/nowhere/checkpoint-{s}"})
+    total, newest = monitor.checkpoint_count(job)
+    assert total == 30
+    last = monitor.checkpoints(job, newest=5)
+    assert [c["step"] for c in last] == [26, 27, 28, 29, 30] and last[-1]["event_id"] == newest
+    assert last[0]["exists"] is False and last[0]["size"] is None

@@ -384,6 +384,8 @@ def run(config: dict | RAFTConfig, job_dir: Path, *, should_stop: StopFn | None 
         state["adapter"] = save_model(model, tokenizer, out_dir / f"cycle-{cycle}")
         state["cycles"].append(stats.__dict__)
         write_json(out_dir / STATE_FILE, state)
+        # and a copy in the cycle's folder: Monitor's "resume from this one" on cycle N
+        write_json(Path(state["adapter"]) / STATE_FILE, state)
         emit(f"checkpoint saved: {state['adapter']}")
         _prune_full_models(cfg, out_dir, cycle)
 

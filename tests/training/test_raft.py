@@ -103,6 +103,12 @@ def test_stop_between_cycles_then_resume_from_last_finished(tiny_model, toy, tmp
     state = json.loads((out_dir / raft.STATE_FILE).read_text())
     assert state["completed_cycles"] == 1 and Path(state["adapter"]).name == "cycle-1"
     assert "Cycle 2/2" in first and "stop requested: cycle 2 dropped" in first
+    # each cycle's folder is a checkpoint a new job can resume from (Monitor's checkpoint list)
+    cycle_1 = Path(state["adapter"])
+    assert json.loads((cycle_1 / raft.STATE_FILE).read_text()) == state
+    from core import job_actions
+
+    assert job_actions.checkpoint_problem("raft", str(cycle_1)) is None
     assert not (out_dir / "adapter").exists()
 
     cfg["training"]["resume_from"] = "latest"
