@@ -110,6 +110,8 @@ def _read_jsonl(data: bytes, filename: str) -> list[tuple[str, dict]]:
 
 
 def _read_csv(data: bytes, filename: str) -> list[tuple[str, dict]]:
+    # Training cells (a whole conversation, a long solution) outgrow csv's 128 KiB default.
+    csv.field_size_limit(max(csv.field_size_limit(), 64 * 2**20))
     reader = csv.reader(io.StringIO(_text(data, filename), newline=""))
     try:
         header = next(reader)

@@ -302,6 +302,7 @@ def _mapping_and_import(table: dataimport.Table) -> None:
                    "above and can be chosen on Training.")
 
 
+@st.cache_data(ttl=60, show_spinner=False)
 def _model_options() -> list[str]:
     from core.models.loading import cached_hub_models, local_model_dirs  # light: no torch
 
