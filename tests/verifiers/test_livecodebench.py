@@ -146,3 +146,16 @@ def test_public_only_option_and_bad_records():
     assert verdict.status == "error" and "public_test_cases" in verdict.message
     with pytest.raises(ValueError, match="unknown language"):
         LiveCodeBenchVerifier(language="cobol")
+
+
+def test_stdio_output_past_the_cap(clean):
+    # stderr is nobody's answer: a correct program that floods it passes. stdout is what the
+    # test reads: flooding it fails honestly instead of being truncated into a pass.
+    answer = "print(2 * int(input()))\n"
+    noisy = "import sys\nsys.stderr.write('e' * (5 << 20))\n" + answer
+    v = LiveCodeBenchVerifier(language="python").verify(DOUBLE, f"```python\n{noisy}```")
+    assert v.passed, v
+    assert v.stderr.startswith("eee")
+    flood = answer + "print('9' * (5 << 20))\n"
+    v = LiveCodeBenchVerifier(language="python").verify(DOUBLE, f"```python\n{flood}```")
+    assert v.status == "fail" and "output limit exceeded" in v.message, v

@@ -122,6 +122,60 @@ def count_user_processes() -> int:
     return n + 64
 
 
+class CappedWriter(io.RawIOBase):
+    """fd 1 or 2 of a program, under sys.stdout / sys.stderr: writes the first `room` bytes
+    and drops the rest as if written. Only that much is ever read back for the verdict, and a
+    correct program that prints megabytes must pass as under the reference harness (whose
+    stdout is a StringIO), not die on RLIMIT_FSIZE. `room` None: no cap (the zygote's own
+    logs, stdio programs, whose output the monitor reads and judges itself)."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self.fd = fd
+        self.room: int | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def write(self, data) -> int:
+        if self.room is None:
+            return os.write(self.fd, data)
+        size = len(data)
+        view = memoryview(data)[:self.room]
+        while len(view):
+            n = os.write(self.fd, view)
+            view = view[n:]
+            self.room -= n
+        return size
+
+
+def capped_stdio() -> None:
+    """Once in the zygote: sys.stdout and sys.stderr over CappedWriters (uncapped until a
+    program sets its room, see cap_output), with the settings of the ones they replace. Every
+    fork inherits them (new ones per fork would cost each ~200 page faults)."""
+    for name in ("stdout", "stderr"):
+        old = getattr(sys, name)
+        if old is None:
+            continue
+        old.flush()
+        new = io.TextIOWrapper(io.BufferedWriter(CappedWriter(old.fileno())),
+                               encoding=old.encoding, errors=old.errors,
+                               line_buffering=old.line_buffering)
+        setattr(sys, name, new)
+        setattr(sys, f"__{name}__", new)
+
+
+def cap_output(room: int | None) -> None:
+    """In a program process: keep at most `room` bytes of each of stdout and stderr."""
+    for stream in (sys.stdout, sys.stderr):
+        raw = getattr(getattr(stream, "buffer", None), "raw", None)
+        if isinstance(raw, CappedWriter):
+            raw.room = room
+
+
 def fresh_stdio() -> None:
     """New sys.std* objects: only for the rare case the inherited ones hold buffered data
     (making them costs ~200 page faults per fork, so the hot path reuses the zygote's)."""

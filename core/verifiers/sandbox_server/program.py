@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 
-from .childsetup import flush_stdio, reuse_stdio
+from .childsetup import cap_output, flush_stdio, reuse_stdio
 from .codec import NotPlain, decode, encode
 from .wire import Channel, RpcBroken, send_frame
 
@@ -48,6 +48,7 @@ def serve_program(spec: dict, rfd: int, wfd: int) -> None:
     debug = bool(spec.get("debug"))
     started = probe() if debug else None  # CPU and page faults, for specs with "debug" only
     reuse_stdio()
+    cap_output(int(spec.get("output_cap", 8192)) + 1)  # +1: the verdict then says "cut"
     sys.argv = ["solution.py"]
     handles: list = []
 

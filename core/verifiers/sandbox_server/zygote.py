@@ -17,7 +17,7 @@ import struct
 import time
 import traceback
 
-from .childsetup import flush_stdio, output_files, read_output
+from .childsetup import capped_stdio, flush_stdio, output_files, read_output
 from .forker import Forker
 from .isolation import base_environment, setup_basic, setup_isolated
 from .libc import MS_NODEV, MS_NOEXEC, MS_NOSUID, PR_SET_CHILD_SUBREAPER, mount, prctl
@@ -63,6 +63,7 @@ def main(ctrl_fd: int) -> None:
             report["inactive"].append(f"private /proc: {exc}")
     else:
         host_pid = os.getpid()
+    capped_stdio()
     for name in CONFIG.get("preload", []):
         try:
             __import__(name)
