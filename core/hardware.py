@@ -484,10 +484,15 @@ HOST_DEVICE = "cpu"  # the device name of host rows in gpu_sample
 
 def host_as_sample() -> GpuSample:
     """CPU and RAM as a gpu_sample row (device "cpu", source "host"), stored when no GPU is
-    found so that the Dashboard can chart the machine's history too. Sampled every few
-    seconds by the supervisor, each CPU reading covers the interval since the previous one."""
+    found so that the Dashboard can chart the machine's history too."""
+    from core import cpuload  # the busy share over the last seconds, not since a last call
+
     h = sample_host()
-    return GpuSample(device=HOST_DEVICE, name="CPU", utilization=h["cpu_percent"],
+    try:
+        cpu = cpuload.percent()
+    except Exception:  # noqa: BLE001 -- psutil missing: keep sample_host's reading
+        cpu = h["cpu_percent"]
+    return GpuSample(device=HOST_DEVICE, name="CPU", utilization=cpu,
                      mem_used=h["ram_used"], mem_total=h["ram_total"], source="host")
 
 
