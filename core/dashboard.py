@@ -95,7 +95,28 @@ def gib(n: float | None) -> str:
     return "–" if n is None else f"{n / 2**30:.1f} GiB"
 
 
+def size_text(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MB"
+
+
 # ---- jobs ---------------------------------------------------------------------------------
+
+def ledger_health() -> dict:
+    """The ledger's size on disk, its newest backup, and why the supervisor stopped launching
+    (a full disk), if it did: {"size_bytes", "backup", "backup_age_s", "paused"}."""
+    from core import ledger_backup
+    from core.runner import daemon
+
+    newest = ledger_backup.newest_backup()
+    age = None
+    if newest is not None:
+        try:
+            age = time.time() - newest.stat().st_mtime
+        except OSError:
+            newest = None
+    return {"size_bytes": ledger_backup.size_bytes(), "backup": str(newest) if newest else None,
+            "backup_age_s": age, "paused": daemon.status().get("paused")}
+
 
 def counts() -> dict[str, int]:
     """Jobs per status plus running (STARTING/RUNNING/STOPPING), queued, completed, failed,

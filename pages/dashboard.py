@@ -122,6 +122,9 @@ def live() -> None:
             _gpu_card(g)
     else:
         _no_gpu_card(status["host"])
+    health = dashboard.ledger_health()
+    if health["paused"]:
+        st.error(f"New jobs are not starting: {health['paused']}.")
     _counts(dashboard.counts())
     _active(dashboard.active_jobs())
     slots = joblist.slots()
@@ -238,6 +241,15 @@ def charts() -> None:
         _benchmark_chart()
     _history()
     _recent()
+    _ledger_line()
+
+
+def _ledger_line() -> None:
+    health = dashboard.ledger_health()
+    backup = ("no backup yet" if not health["backup"] else
+              f"newest backup {monitor.format_duration(health['backup_age_s'])} ago")
+    st.caption(f"Ledger {dashboard.size_text(health['size_bytes'])} on disk · {backup} · "
+               "`halo-forge ledger info`, `halo-forge ledger prune`")
 
 
 live()

@@ -17,3 +17,19 @@ def test_app_on_a_foreign_file_says_what_to_do_and_writes_nothing(home):
     assert "halo-forge ledger restore" in errors[0] or "move it aside" in errors[0]
     assert path.read_text() == "name,amount\nrent,1200\n"
     assert not path.with_name("ledger.db-wal").exists()
+
+
+def test_dashboard_shows_the_ledger_size_and_newest_backup(home, monkeypatch):
+    from core import dashboard, hardware, jobs, ledger_backup
+
+    monkeypatch.setattr(hardware, "sample_gpus", lambda: [])
+    monkeypatch.setattr(dashboard, "_live_cache", {"at": 0.0, "gpus": []})
+    jobs.submit("command", {"command": ["true"]})
+    page = str(REPO / "pages/dashboard.py")
+    at = AppTest.from_file(page, default_timeout=60).run()
+    line = [c.value for c in at.caption if c.value.startswith("Ledger ")]
+    assert line and " MB on disk" in line[0] and "no backup yet" in line[0], line
+    ledger_backup.backup()
+    at = AppTest.from_file(page, default_timeout=60).run()
+    line = [c.value for c in at.caption if c.value.startswith("Ledger ")]
+    assert "newest backup" in line[0] and not at.error, line
