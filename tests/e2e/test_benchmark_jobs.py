@@ -32,3 +32,24 @@ def test_humaneval_job_result_row_matches_its_per_sample_verdicts(supervisor, me
     # the job's progress reached the ledger through the output contract
     assert jobs.get(job_id)["step"] == jobs.get(job_id)["total_steps"]
     assert "verification_rate" in set(ledger.metrics_df(job_id)["name"])
+
+
+def test_suite_job_writes_one_result_row_per_benchmark(supervisor, memorised_tiny):
+    """humaneval,mbpp as one supervised job: two result rows with their own details, and the
+    job compares item by item with itself (no change, p = 1) through the ledger."""
+    from core import comparison
+
+    cfg = configs.parse_config({"kind": "benchmark", "model": {"name": str(memorised_tiny)},
+                                "benchmark": {"name": "humaneval,mbpp", "limit": 2, "batch_size": 2,
+                                              "max_new_tokens": 64}})
+    job_id = jobs.submit("benchmark", cfg.model_dump(mode="json"))
+    status = wait_for(lambda: jobs.get(job_id)["status"] in ledger.FINAL and jobs.get(job_id)["status"],
+                      600, interval=0.5, what="the suite job")
+    assert status == "COMPLETED", jobs.get(job_id)["error"]
+    rows = ledger.results_df().sort_values("id")
+    assert list(rows["benchmark"]) == ["humaneval", "mbpp"] and set(rows["job_id"]) == {job_id}
+    assert [Path(p).name for p in rows["details_path"]] == ["samples-humaneval.jsonl", "samples-mbpp.jsonl"]
+    assert jobs.get(job_id)["step"] == jobs.get(job_id)["total_steps"] == 4
+    same = comparison.compare_jobs(job_id, job_id)
+    assert [(e["benchmark"], e["n"], e["delta"], e["p_value"]) for e in same] == \
+        [("humaneval", 2, 0.0, 1.0), ("mbpp", 2, 0.0, 1.0)]
