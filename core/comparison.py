@@ -178,7 +178,7 @@ def changed_items(rows_a: list[dict], rows_b: list[dict], metric: str,
     moves first. For 0/1 scores these are the pass -> fail and fail -> pass flips. Each entry
     holds the id, both scores and both runs' rows for that item (every sample)."""
     sa, sb = item_scores(rows_a, metric), item_scores(rows_b, metric)
-    by_a, by_b = _rows_by_item(rows_a), _rows_by_item(rows_b)
+    by_a, by_b = rows_by_item(rows_a), rows_by_item(rows_b)
     out: dict[str, list[dict]] = {"worse": [], "better": []}
     for item in sa.values:
         if item not in sb.values:
@@ -195,7 +195,8 @@ def changed_items(rows_a: list[dict], rows_b: list[dict], metric: str,
     return out
 
 
-def _rows_by_item(rows: list[dict]) -> dict[str, list[dict]]:
+def rows_by_item(rows: list[dict]) -> dict[str, list[dict]]:
+    """Item key -> its rows (every sample of a code item; the one row of a scored item)."""
     if is_code(rows):
         grouped: dict[str, list[dict]] = {}
         for row in rows:

@@ -63,8 +63,9 @@ def record_text(record: dict) -> str:
 # ---- sources --------------------------------------------------------------------------------
 
 
-def benchmark_items(name: str) -> list[tuple[str, str]]:
-    """(item id, text) for every item of a benchmark: the prompt and the reference answer."""
+def benchmark_items(name: str, source: str = "auto") -> list[tuple[str, str]]:
+    """(item id, text) for every item of a benchmark: the prompt and the reference answer.
+    `source` as in core.datasets.load_records ("sample" never touches the hub or `datasets`)."""
     from core.benchmarks import catalogue
 
     try:
@@ -74,7 +75,7 @@ def benchmark_items(name: str) -> list[tuple[str, str]]:
     if bench.type == "code":
         from core import datasets
 
-        records = datasets.load_records(bench.name, source="auto").records
+        records = datasets.load_records(bench.name, source=source).records
         return [(str(r.get("task_id", r.get("question_id", i))), record_text(r))
                 for i, r in enumerate(records)]
     return [(str(r.get(_ID_FIELDS.get(bench.name, "id"), i)), record_text(r))
@@ -90,12 +91,12 @@ def _sample_rows(bench) -> list[dict]:
     return jsonl.read(path, error=ContaminationError)
 
 
-def training_texts(source: str, limit: int | None = None) -> tuple[str, list[str]]:
+def training_texts(train: str, limit: int | None = None, source: str = "auto") -> tuple[str, list[str]]:
     """(resolved name, one text per record) of a catalogue dataset or a .jsonl/.json file."""
     from core import datasets
 
     try:
-        loaded = datasets.load_records(source, limit=limit)
+        loaded = datasets.load_records(train, limit=limit, source=source)
     except datasets.DatasetError as exc:
         raise ContaminationError(f"--train: {exc}") from None
     except ValueError as exc:
@@ -208,10 +209,13 @@ def run_check(train: str, benchmark: str, n: int = NGRAM, limit: int | None = No
     return check(texts, benchmark_items(benchmark), n, benchmark, name)
 
 
-def run_checks(train: str, benchmarks: Iterable[str], n: int = NGRAM) -> list[dict]:
-    """One report (as plain data) per benchmark, reading the training data once."""
-    name, texts = training_texts(train)
-    return [check(texts, benchmark_items(b), n, b, name).to_dict() for b in benchmarks]
+def run_checks(train: str, benchmarks: Iterable[str], n: int = NGRAM,
+               source: str = "auto") -> list[dict]:
+    """One report (as plain data) per benchmark, reading the training data once. Pages pass
+    source="sample": catalogue data then comes from the shipped samples, so the UI process
+    never imports `datasets` or waits on the hub (the job's own check reads what it trains on)."""
+    name, texts = training_texts(train, source=source)
+    return [check(texts, benchmark_items(b, source), n, b, name).to_dict() for b in benchmarks]
 
 
 TRAINING_KINDS = ("sft", "raft")

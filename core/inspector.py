@@ -16,7 +16,7 @@ def overview(rows: list[dict], metric: str | None = None):
 
     metric = metric or (comparison.metrics_of(rows) or [None])[0]
     scores = comparison.item_scores(rows, metric) if metric else None
-    grouped = comparison._rows_by_item(rows)
+    grouped = comparison.rows_by_item(rows)
     lines = []
     for item, group in grouped.items():
         first_bad = next((r for r in group if r.get("passed") is False), None)

@@ -242,7 +242,7 @@ def sample_inspector() -> None:
     if not picked:
         return
     item = str(overview.iloc[picked[0]]["Item"])
-    for row in comparison._rows_by_item(rows).get(item, []):
+    for row in comparison.rows_by_item(rows).get(item, []):
         label = f"{item}" + (f" · sample {row['sample']}" if "sample" in row else "")
         st.markdown(f"**{label}**: {inspector.verdict_line(row)}")
         if row.get("prompt"):

@@ -36,7 +36,9 @@ HELP = {
     "limit": "Use at most this many records; empty = all.",
     "watch_benchmarks": "Before training starts, the data is checked against these benchmarks' "
                         "items (word 13-grams shared); findings go to the job's log and "
-                        "overlap.json. Check now to see them before launching.",
+                        "overlap.json. Check now to see them before launching (a catalogue "
+                        "dataset is checked here on its shipped sample; the job checks the "
+                        "data it trains on).",
     "learning_rate": "Peak learning rate; write it as you like: 2e-4, 0.0002.",
     "max_steps": "Stop after this many optimizer steps; -1 = the epochs decide.",
     "preset": "Fills samples, temperature, keep percent and threshold; editing any of them "
@@ -213,7 +215,7 @@ def _check_overlap(kind: str) -> None:
     dataset = (st.session_state.get(_key(kind, "dataset")) or "").strip()
     watched = st.session_state.get(_key(kind, "watch_benchmarks")) or []
     try:
-        reports = contamination.run_checks(dataset, watched)
+        reports = contamination.run_checks(dataset, watched, source="sample")
     except (contamination.ContaminationError, ValueError) as exc:
         st.session_state[f"train_{kind}_overlap"] = {"error": str(exc)}
         return
