@@ -29,4 +29,10 @@ def test_selecting_two_runs_shows_the_significance_line(ui, page, home):
     no_exception(page)
     line.first.scroll_into_view_if_needed()
     screenshot(page, "results-significance")
+    # the flip view: the pass -> fail items with both runs' completions side by side
+    page.get_by_text("Flips #1 → #2").first.click()
+    page.get_by_text("# tuned").first.wait_for(timeout=15000)
+    no_exception(page)
+    page.get_by_text("Flips #1 → #2").first.scroll_into_view_if_needed()
+    screenshot(page, "results-flips")
     assert not page.js_errors, page.js_errors
