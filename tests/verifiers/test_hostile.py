@@ -265,3 +265,28 @@ def test_sandbox_reports_its_protections(sandbox):
         assert report["mode"] == "isolated", report
         text = " ".join(report["active"])
         assert "network namespace" in text and "uids" in text
+
+
+def test_the_sandbox_survives_its_forker_dying(clean):
+    # The zygote asks its forker for programs without waiting for it; when the forker dies
+    # it is replaced and the runs go on (nothing left behind: the `clean` fixture).
+    import signal
+
+    assert verify(GOOD).passed  # the zygote has its forker and a harness worker now
+    zygote = clean.protections()["zygote_pid"]
+    ns = os.readlink(f"/proc/{zygote}/ns/pid")
+    forkers = []
+    for entry in os.listdir("/proc"):
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+            if int(entry) != zygote and os.readlink(f"/proc/{entry}/ns/pid") == ns \
+                    and int(status.split("\nUid:", 1)[1].split()[0]) == 0:
+                forkers.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    if not forkers:
+        pytest.skip("no separate root forker in this mode")
+    for pid in forkers:
+        os.kill(pid, signal.SIGKILL)
+    verdicts = HumanEvalVerifier().verify_batch([(ADD, GOOD)] * 4, workers=4)
+    assert all(v.passed for v in verdicts), verdicts

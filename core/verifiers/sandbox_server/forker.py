@@ -46,31 +46,33 @@ class Forker:
                 os._exit(code)
         theirs.close()
         ours.settimeout(30)  # a fork takes milliseconds; a stuck forker is replaced
-        self.sock, self.pid = ours, pid
+        self.sock, self.pid, self.buf = ours, pid, b""
 
-    def spawn(self, uid: int, cpu: int | None, raw: bytes, fds: list[int]) -> int:
-        """Fork a program process running as `uid` (pinned to `cpu`) from the spec's bytes
-        `raw`, with `fds` as its stdin, stdout, stderr and harness pipes. Returns its pid."""
-        for attempt in (1, 2):
-            try:
-                header = HEADER.pack(uid, -1 if cpu is None else cpu, len(raw))
-                socket.send_fds(self.sock, [header], fds)
-                self.sock.sendall(raw)
-                reply = b""
-                while len(reply) < PID.size:
-                    chunk = self.sock.recv(PID.size - len(reply))
-                    if not chunk:
-                        raise OSError("the forker exited")
-                    reply += chunk
-                (pid,) = PID.unpack(reply)
-                if pid <= 0:
-                    raise OSError("the forker could not fork")
-                return pid
-            except OSError:
-                if attempt == 2:
-                    raise
-                self.restart()
-        raise AssertionError("unreachable")
+    def send(self, uid: int, cpu: int | None, raw: bytes, fds: list[int]) -> None:
+        """Ask for a program process running as `uid` (pinned to `cpu`) from the spec's bytes
+        `raw`, with `fds` as its stdin, stdout, stderr and harness pipes. Its pid comes back
+        later (read_pids), in the order asked: the zygote does not wait for it. OSError: the
+        forker is gone."""
+        header = HEADER.pack(uid, -1 if cpu is None else cpu, len(raw))
+        socket.send_fds(self.sock, [header], fds)
+        self.sock.sendall(raw)
+
+    def read_pids(self) -> list[int] | None:
+        """The pids that arrived (-1: that fork failed); None when the forker is gone."""
+        try:
+            data = self.sock.recv(4096)
+        except (BlockingIOError, InterruptedError, socket.timeout):
+            return []
+        except OSError:
+            data = b""
+        if not data:
+            return None
+        self.buf += data
+        pids = []
+        while len(self.buf) >= PID.size:
+            pids.append(PID.unpack(self.buf[:PID.size])[0])
+            self.buf = self.buf[PID.size:]
+        return pids
 
     def restart(self) -> None:
         self.sock.close()

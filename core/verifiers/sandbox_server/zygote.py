@@ -116,6 +116,8 @@ class PoolRun:
         self.result: dict | None = None
         self.cpu: int | None = None
         self.program_gone = False
+        self.spawning: float | None = None  # when the forker was asked (its pid not back yet)
+        self.pending: dict | None = None  # a result that came while spawning: kept for then
 
 
 class Worker:
@@ -151,6 +153,8 @@ class Zygote:
         self.cpus = sorted(os.sched_getaffinity(0)) if CONFIG.get("pin", True) else []
         self.cpu_turn = 0
         self.forker = Forker()
+        self.poller.register(self.forker.sock.fileno(), select.POLLIN)
+        self.spawning: list[PoolRun] = []  # asked the forker for their program, in order
         self.null = os.open(os.devnull, os.O_RDWR)  # every program's stdin
 
     def loop(self) -> None:
@@ -185,6 +189,8 @@ class Zygote:
     def dispatch(self, fd: int) -> None:
         if fd == self.ctrl.fileno() and self.accepting:
             self.on_request()
+        elif fd == self.forker.sock.fileno():
+            self.on_forker_data()
         elif fd in self.monitors:
             self.on_monitor_exit(fd)
         elif fd in self.runs:
@@ -287,23 +293,70 @@ class Zygote:
         u2t_r, u2t_w = os.pipe()
         t2u_r, t2u_w = os.pipe()
         try:
-            pid = self.forker.spawn(run.uids[0], run.cpu, run.program_raw,
-                                    [self.null, *run.outputs, t2u_r, u2t_w])
+            self.ask_forker(run, [self.null, *run.outputs, t2u_r, u2t_w])
         finally:
             for fd in (u2t_w, t2u_r):
                 os.close(fd)
+        # The harness gets its pipes now, while the program is being forked: neither waits
+        # for the other's start (nor the zygote for the forker).
         run.job_fds = [u2t_r, t2u_w]
-        run.u_pid = pid
-        try:
-            run.u_pidfd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            run.u_pidfd = None
         run.deadline = time.monotonic() + 2 * run.timeout_s + 60.0  # queue backstop
         worker = self.idle_worker()
         if worker is None:
             self.waiting.append(run)
         else:
             self.assign(worker, run)
+
+    # -- the forker, asynchronously
+    FORKER_PATIENCE = 30.0  # seconds without a pid back: the forker is stuck, replace it
+
+    def ask_forker(self, run: PoolRun, fds: list[int]) -> None:
+        for attempt in (1, 2):
+            try:
+                self.forker.send(run.uids[0], run.cpu, run.program_raw, fds)
+                break
+            except OSError:
+                if attempt == 2:
+                    raise
+                self.forker_died()
+        run.spawning = time.monotonic()
+        self.spawning.append(run)
+
+    def on_forker_data(self) -> None:
+        pids = self.forker.read_pids()
+        if pids is None:
+            return self.forker_died()
+        for pid in pids:
+            if self.spawning:
+                self.spawned(self.spawning.pop(0), pid)
+
+    def spawned(self, run: PoolRun, pid: int) -> None:
+        run.spawning, pending, run.pending = None, run.pending, None
+        if pid <= 0:
+            return self.finish(run, pending or {"status": "error", "tests": [],
+                                                "message": "the sandbox could not fork"})
+        run.u_pid = pid
+        try:
+            run.u_pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:  # gone already (the forker's children are auto-reaped)
+            run.u_pidfd = None
+        if pending is not None:  # the verdict (or a timeout) came first
+            self.end_program(run, pending)
+
+    def forker_died(self) -> None:
+        """Replace the forker; runs whose program it had not confirmed end in an error (what
+        it may have started of them dies with their uid in the cleanup)."""
+        try:
+            self.poller.unregister(self.forker.sock.fileno())
+        except KeyError:
+            pass
+        lost, self.spawning = self.spawning, []
+        self.forker.restart()
+        self.poller.register(self.forker.sock.fileno(), select.POLLIN)
+        for run in lost:
+            run.spawning, pending, run.pending = None, run.pending, None
+            self.finish(run, pending or {"status": "error", "tests": [],
+                                         "message": "the sandbox's forker died"})
 
     def assign(self, worker: Worker, run: PoolRun) -> None:
         worker.run, run.worker = run, worker
@@ -397,6 +450,9 @@ class Zygote:
     def end_program(self, run: PoolRun, result: dict) -> None:
         """The verdict is in: kill the program, finish once it is really gone."""
         run.worker = None
+        if run.spawning is not None:  # its pid is not back yet: this waits for it
+            run.pending = run.pending or result
+            return
         if run.u_pidfd is None:
             return self.finish(run, result)
         run.result = result
@@ -451,6 +507,10 @@ class Zygote:
     def finish(self, run: PoolRun, result: dict) -> None:
         if run.sock not in self.runs:
             return
+        if run.spawning is not None:  # never before its program is known: it could outlive
+            run.pending = run.pending or result  # the cleanup of its uid
+            run.deadline = run.spawning + self.FORKER_PATIENCE
+            return
         del self.runs[run.sock]
         if run in self.waiting:
             self.waiting.remove(run)
@@ -504,3 +564,5 @@ class Zygote:
                 self.retire(worker)
             self.finish(run, {"status": "timeout", "tests": [],
                               "message": f"timed out after {run.timeout_s:g} s"})
+        if self.spawning and now - self.spawning[0].spawning > self.FORKER_PATIENCE:
+            self.forker_died()
