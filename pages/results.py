@@ -27,9 +27,12 @@ HIDDEN = ("ID", "Model path", "Primary value")
 
 
 def _shown_columns(df) -> list[str]:
-    """Every column but HIDDEN and score, interval and overlap columns with no value in any
-    shown row."""
-    optional = [*results.metric_columns(df), "ci_low", "ci_high", "Overlap"]
+    """Every column but HIDDEN and the optional columns with no value in any shown row.
+    Streamlit draws an empty cell as "None" whatever a Styler's na_rep says, so a column
+    that is empty throughout (Pass@5 of single-sample runs, energy where no tool reports
+    power) is left off the screen; the exports keep it."""
+    optional = [*results.metric_columns(df), "ci_low", "ci_high", "Overlap", "Energy (Wh)",
+                "Peak memory (MiB)"]
     empty = {c for c in optional if c in df and df[c].isna().all()}
     return [c for c in df.columns if c not in HIDDEN and c not in empty]
 
