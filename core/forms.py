@@ -13,10 +13,10 @@ from typing import Any
 
 import yaml
 
-from core import configs
+from core import configs, executor_kinds
 
 FORM_KINDS = ("sft", "raft")
-EXECUTORS = ("local", "ray", "slurm")
+EXECUTORS = executor_kinds.names()
 GENERAL = ""  # the errors key for problems that belong to no single field
 
 # form field -> config path; the order is the form's order.

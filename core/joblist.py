@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Iterable
 
-from core import job_actions, ledger, monitor
+from core import job_actions, jobs, ledger, monitor
 from core.ledger import ACTIVE, QUEUED
 
 PAGE_SIZES = (25, 50, 100)
@@ -48,6 +48,7 @@ def search(statuses: Iterable[str] = (), kinds: Iterable[str] = (), executors: I
      "page": the page shown (clamped), "pages": page count}
     """
     per_page = max(1, min(int(per_page), 500))
+    statuses = jobs.check_statuses(list(statuses or ())) or ()  # a typo must not match nothing
     where, params = _where(statuses, kinds, executors, name)
     with ledger.reader() as conn:
         total = conn.execute(f"SELECT COUNT(*) FROM job{where}", params).scalar() or 0

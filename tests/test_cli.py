@@ -65,7 +65,7 @@ def test_status_reports_supervisor_and_queue(supervisor):
     (("show", "999"), "no job with id 999"),
     (("stop", "999"), "no job with id 999"),
     (("submit",), "submit needs a command"),
-    (("submit", "--gpus", "-2", "--", "echo"), "gpus must be a whole number >= 0, got -2"),
+    (("submit", "--gpus", "-2", "--", "echo"), "argument --gpus: must be at least 0, got -2"),
     (("config", "validate", "/nonexistent.yaml"), "config file /nonexistent.yaml does not exist"),
 ])
 def test_errors_are_one_sentence_on_stderr(home, args, message):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 
 from core import jobs, ledger
@@ -88,3 +89,10 @@ def _run(argv: list[str] | None) -> int:
         else:
             print(f"halo-forge: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file or directory the command needed: name it, no traceback
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"halo-forge: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:  # a database file other than the ledger (a backup, a restore)
+        print(f"halo-forge: {exc}", file=sys.stderr)
+        return 1

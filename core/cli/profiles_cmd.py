@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from core import executor_kinds
 from core.cli.common import count, fail, positive_int
 
 def cmd_profiles(args) -> int:
@@ -29,7 +30,7 @@ def register(sub) -> None:
     s = sub.add_parser("profiles", help="cluster profiles (Ray, Slurm)")
     s.add_argument("action", choices=("add", "list", "remove"))
     s.add_argument("name", nargs="?")
-    s.add_argument("--executor", choices=("ray", "slurm"))
+    s.add_argument("--executor", choices=executor_kinds.remote_names())
     s.add_argument("--address", help="Ray dashboard address, e.g. http://127.0.0.1:8265")
     s.add_argument("--partition")
     s.add_argument("--nodes", type=positive_int)

@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core import executor_kinds
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -90,15 +92,16 @@ class TrainingSection(_Section):
 
 
 class _ExecutorBase(_Section):
-    name: Literal["local", "ray", "slurm"] = Field("local", description="Where the job runs: this machine, a Ray cluster, or Slurm.")
+    name: Literal[executor_kinds.names()] = Field("local", description="Where the job runs: this machine, a Ray cluster, or Slurm.")
     profile: str | None = Field(None, description="Saved cluster profile to use (address, partition, ...).")
     nodes: int = Field(1, ge=1, le=1024, description="Machines to run on (Slurm multi-node).")
 
 
     @model_validator(mode="after")
     def _nodes_need_slurm(self) -> "_ExecutorBase":
-        if self.nodes > 1 and self.name != "slurm":
-            raise ValueError(f"asks for nodes: {self.nodes}, but only the slurm executor runs a job on "
+        if self.nodes > 1 and not executor_kinds.get(self.name).multi_node:
+            multi = ", ".join(k.name for k in executor_kinds.EXECUTORS.values() if k.multi_node)
+            raise ValueError(f"asks for nodes: {self.nodes}, but only the {multi} executor runs a job on "
                              f"several nodes (executor.name is '{self.name}')")
         return self
 

@@ -109,14 +109,8 @@ class LocalExecutor:
 
 
 def make_executor(name: str, profile: str | None = None) -> Executor:
-    if name == "local":
-        return LocalExecutor()
-    if name == "ray":
-        from core.runner.ray_executor import RayExecutor
+    from core import executor_kinds
 
-        return RayExecutor(profile)
-    if name == "slurm":
-        from core.runner.slurm_executor import SlurmExecutor
-
-        return SlurmExecutor(profile)
-    raise ValueError(f"unknown executor {name!r}; expected local, ray or slurm")
+    kind = executor_kinds.get(name)
+    cls = executor_kinds.executor_class(name)
+    return cls(profile) if kind.remote else cls()

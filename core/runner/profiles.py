@@ -20,9 +20,9 @@ import shutil
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from core import paths
+from core import executor_kinds, paths
 
-EXECUTORS = ("ray", "slurm")
+EXECUTORS = executor_kinds.remote_names()
 
 # field -> (executors it belongs to, one line of help); the pages build forms from this.
 FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -88,9 +88,10 @@ def check_usable(executor: str, profile: str | None) -> None:
     if executor == "local":
         return
     if executor not in EXECUTORS:
-        raise ValueError(f"executor.name: unknown executor {executor!r}; expected local, ray or slurm")
+        raise ValueError(f"executor.name: unknown executor {executor!r}; expected one of "
+                         f"{', '.join(executor_kinds.names())}")
     if not profile:
-        hint = "--address URL" if executor == "ray" else "--partition P"
+        hint = executor_kinds.get(executor).profile_hint
         raise ValueError(f"executor.profile: the {executor} executor needs a cluster profile; "
                          f"save one with `halo-forge profiles add NAME --executor {executor} {hint}`")
     found = get(profile)
@@ -110,7 +111,7 @@ def validate(name: str, executor: str, fields: dict[str, Any]) -> dict:
         raise ValueError(f"name: a profile name is 1-64 letters, digits, '.', '_' or '-' "
                          f"starting with a letter or digit, got {name!r}")
     if executor not in EXECUTORS:
-        raise ValueError(f"executor: expected ray or slurm, got {executor!r}")
+        raise ValueError(f"executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
     clean: dict[str, Any] = {"name": name, "executor": executor}
     for key, value in fields.items():
         if value is None or value == "":
@@ -121,9 +122,9 @@ def validate(name: str, executor: str, fields: dict[str, Any]) -> dict:
             raise ValueError(f"{key}: a {'/'.join(FIELDS[key][0])} setting, "
                              f"not one of a {executor} profile")
         clean[key] = _check_field(key, value)
-    if executor == "ray" and "address" not in clean:
-        raise ValueError("address: a ray profile needs the cluster's dashboard address, "
-                         "e.g. http://head-node:8265")
+    for key in executor_kinds.get(executor).required:
+        if key not in clean:
+            raise ValueError(f"{key}: a {executor} profile needs it: {FIELDS[key][1]}")
     return clean
 
 

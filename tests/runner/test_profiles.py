@@ -35,7 +35,7 @@ def test_add_list_get_and_remove(home):
 
 @pytest.mark.parametrize("name, executor, fields, message", [
     ("bad name", "ray", {"address": "http://h:1"}, "name: a profile name"),
-    ("x", "kubernetes", {}, "executor: expected ray or slurm"),
+    ("x", "kubernetes", {}, "executor: expected one of ray, slurm"),
     ("x", "ray", {}, "address: a ray profile needs"),
     ("x", "ray", {"address": "http://h:8265/ x"}, "address: expected the Ray dashboard URL"),
     ("x", "ray", {"address": "http://h", "partition": "gpu"}, "partition: a slurm setting"),
