@@ -80,10 +80,11 @@ def prune(older_than_s: float, keep_results: bool = False, vacuum: bool = True,
             ledger.add_event(conn, "LEDGER_PRUNED", None,
                              {**counts, "older_than_s": older_than_s,
                               "keep_results": keep_results})
+    deleted = time.perf_counter()
     if vacuum and counts["jobs"]:
         compact(path)
     return {**counts, "bytes_before": before, "bytes_after": size_bytes(path),
-            "seconds": time.perf_counter() - t0}
+            "seconds": time.perf_counter() - t0, "vacuum_s": time.perf_counter() - deleted}
 
 
 def compact(path: Path | None = None) -> None:

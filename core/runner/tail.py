@@ -14,7 +14,7 @@ from pathlib import Path
 from core import ledger
 from core.ledger import RUNNING, STARTING
 from core.metrics import parse_line
-from core.serving import parse_ready
+from core.serving import READY_PREFIX, parse_ready
 
 MAX_LINE = 4000  # characters kept of one log line
 READ_CHUNK = 1 << 20  # bytes read per pass: bounds memory, and one chatty job cannot starve the others
@@ -78,31 +78,40 @@ class Tailer:
         now = time.time()
         batch = Batch(offset=new_offset, seq=self.seq)
         job_id, step = self.job_id, self.step
-        logs, metrics, progress = batch.logs, batch.metrics, batch.progress
+        metrics, progress = batch.metrics, batch.progress
         checkpoints = []
         n_metrics = 0
-        for raw in chunk.decode("utf-8", "replace").split("\n"):
-            for line in _visible(raw):
-                batch.seq += 1
-                logs.append((job_id, batch.seq, now, "output", line[:MAX_LINE]))
+        text = chunk.decode("utf-8", "replace")
+        if "\r" in text:
+            lines = [v for raw in text.split("\n") for v in _visible(raw)]
+        else:  # the common case, without a call per line
+            lines = [s for s in map(str.rstrip, text.split("\n")) if s]
+        seq = self.seq
+        batch.logs = [(job_id, seq + i, now, "output", line[:MAX_LINE])
+                      for i, line in enumerate(lines, 1)]
+        batch.seq = seq + len(lines)
+        ready_lines = READY_PREFIX in text  # only a serve job prints one
+        for line in lines:
+            if ready_lines:
                 ready = parse_ready(line)
                 if ready is not None:
                     batch.ready = ready
                     continue
-                parsed = parse_line(line)
-                if parsed is None:
-                    continue
-                if parsed.step is not None:
-                    step = parsed.step
-                for key in _PROGRESS:
-                    value = getattr(parsed, key)
-                    if value is not None:
-                        progress[key] = value
-                for name, value in parsed.metrics.items():
-                    metrics.append((job_id, step, now, name, value))
-                    n_metrics += 1
-                if parsed.checkpoint:
-                    checkpoints.append((parsed.checkpoint, step))
+            parsed = parse_line(line)
+            if parsed is None:
+                continue
+            if parsed.step is not None:
+                step = parsed.step
+            for key in _PROGRESS:
+                value = getattr(parsed, key)
+                if value is not None:
+                    progress[key] = value
+            for name, value in parsed.metrics.items():
+                metrics.append((job_id, step, now, name, value))
+                n_metrics += 1
+            if parsed.checkpoint:
+                checkpoints.append((parsed.checkpoint, step))
+        logs = batch.logs
         if step is not None:
             progress["step"] = step
         if n_metrics:
