@@ -135,3 +135,15 @@ def test_supervisor_refuses_a_damaged_ledger_and_names_the_newest_backup(home):
         assert ledger_backup.check() == []
     finally:
         sup.stop()
+
+
+@pytest.mark.parametrize("words", [["jobs"], ["submit", "--", "true"], ["ledger", "info"]])
+def test_cli_on_a_foreign_file_says_what_to_do_and_writes_nothing(home, words):
+    path = paths.ledger_path()
+    path.write_text("this is somebody's notes file\n" * 50)
+    out = cli(*words)
+    assert out.returncode == 1 and out.stdout == "", out
+    line = out.stderr.strip()
+    assert "\n" not in line and "not a SQLite database" in line and "move it aside" in line, line
+    assert path.read_text() == "this is somebody's notes file\n" * 50
+    assert not path.with_name("ledger.db-wal").exists()
