@@ -25,7 +25,7 @@ from core import jsonl
 from core.verifiers import lcbcodec, mathanswer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-USES = ("sft", "raft", "benchmark")
+USES = ("sft", "raft", "grpo", "dpo", "benchmark")
 SOURCES = ("auto", "hub", "sample")
 ROLES = ("system", "user", "assistant", "tool")
 
@@ -81,10 +81,15 @@ _FIELD_TYPES: dict[str, dict[str, type]] = {
                       "starter_code": str, "difficulty": str, "public_test_cases": str,
                       "private_test_cases": str, "metadata": str},
     "math": {"problem": str, "level": str, "type": str, "solution": str},
+    "ultrafeedback": {"prompt": str, "prompt_id": str, "chosen": list, "rejected": list,
+                      "score_chosen": float, "score_rejected": float},
     "chat": {"messages": list},
     "instruction": {"instruction": str, "output": str},
+    # prompt (optional: else the shared turns of chosen/rejected), chosen, rejected: each a
+    # string or a list of chat messages (TRL's standard and conversational preference formats)
+    "preference": {"chosen": (str, list), "rejected": (str, list)},
 }
-GENERIC_SCHEMAS = ("chat", "instruction")
+GENERIC_SCHEMAS = ("chat", "instruction", "preference")
 _LCB_FILES = ("test.jsonl", "test2.jsonl", "test3.jsonl", "test4.jsonl", "test5.jsonl",
               "test6.jsonl")
 _MATH_SUBJECTS = ("algebra", "counting_and_probability", "geometry", "intermediate_algebra",
@@ -93,6 +98,8 @@ _MATH_SUBJECTS = ("algebra", "counting_and_probability", "geometry", "intermedia
 
 def _entry(name: str, **kw: Any) -> DatasetEntry:
     sample = None if name == "humaneval" else f"data/datasets/{name}.jsonl"
+    if "raft" in kw["uses"]:  # a verifiable prompt set serves RAFT and GRPO alike
+        kw["uses"] = tuple(x for u in kw["uses"] for x in ((u, "grpo") if u == "raft" else (u,)))
     return DatasetEntry(name=name, fields=tuple(_FIELD_TYPES[name]), sample_path=sample, **kw)
 
 
@@ -143,6 +150,11 @@ CATALOGUE: dict[str, DatasetEntry] = {e.name: e for e in (
            uses=("raft", "benchmark"), hub_name="EleutherAI/hendrycks_math",
            hub_config=None, hub_split="test", verifier="math", license="MIT",
            hub_subsets=_MATH_SUBJECTS),
+    _entry("ultrafeedback", title="UltraFeedback (binarized preferences)",
+           description="Preference pairs: a prompt with a chosen and a rejected chat reply "
+                       "and their ratings, for DPO.",
+           uses=("dpo",), hub_name="HuggingFaceH4/ultrafeedback_binarized", hub_config=None,
+           hub_split="train_prefs", eval_split="test_prefs", verifier=None, license="MIT"),
 )}
 
 _ALIASES = {
@@ -202,7 +214,10 @@ def local_files(root: str | Path) -> list[Path]:
 
 
 def schema_uses(schema: str) -> tuple[str, ...]:
-    """What a record schema can be used for: generic chat/instruction files are SFT data."""
+    """What a record schema can be used for: generic chat/instruction files are SFT data,
+    preference files DPO data."""
+    if schema == "preference":
+        return ("dpo",)
     return ("sft",) if schema in GENERIC_SCHEMAS else CATALOGUE[schema].uses
 
 
@@ -419,6 +434,8 @@ _json_type = jsonl.json_type
 
 def detect_schema(record: dict, where: str = "line 1") -> str:
     """chat, instruction, or the catalogue schema whose fields the record shares most."""
+    if "chosen" in record and "rejected" in record:  # before chat: UltraFeedback has messages too
+        return "ultrafeedback" if set(_FIELD_TYPES["ultrafeedback"]) <= set(record) else "preference"
     if "messages" in record:
         return "chat"
     if "instruction" in record:
@@ -441,14 +458,20 @@ def _check_record(record: dict, schema: str, where: str) -> None:
         if field_name not in record:
             raise DatasetError(f"{where}: missing field '{field_name}'")
         value = record[field_name]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            continue  # JSON writes 9.0 as 9 often enough
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(value, kinds) or (kind is int and isinstance(value, bool)):
+            expected = " or ".join(_json_type(k()) for k in kinds)
             raise DatasetError(f"{where}: field '{field_name}' must be "
-                               f"{_json_type(kind())}, got {_json_type(value)}")
+                               f"{expected}, got {_json_type(value)}")
     if schema == "instruction" and not isinstance(record.get("input", ""), str):
         raise DatasetError(f"{where}: field 'input' must be a string, got "
                            f"{_json_type(record['input'])}")
     if schema == "chat":
         _check_messages(record["messages"], where)
+    if schema in ("preference", "ultrafeedback"):
+        _check_preference(record, where)
     for field_name in _JSON_STRING_LISTS.get(schema, ()):
         _check_json_list(record, field_name, where)
 
@@ -469,6 +492,55 @@ def _check_messages(messages: list, where: str) -> None:
                                f"expected one of {', '.join(ROLES)}")
         if not isinstance(message.get("content"), str):
             raise DatasetError(f"{where}: messages[{i}] needs a string 'content'")
+
+
+def _check_preference(record: dict, where: str) -> None:
+    for field_name in ("prompt", "chosen", "rejected"):
+        value = record.get(field_name)
+        if field_name == "prompt" and value is None:
+            continue
+        if isinstance(value, list):
+            _check_messages(value, f"{where}: {field_name}")
+        elif not isinstance(value, str):
+            raise DatasetError(f"{where}: field '{field_name}' must be a string or a list of "
+                               f"messages, got {_json_type(value)}")
+        elif not value.strip():
+            raise DatasetError(f"{where}: field '{field_name}' is empty")
+    try:
+        to_preference(record)
+    except ValueError as exc:
+        raise DatasetError(f"{where}: {exc}") from None
+
+
+def to_preference(record: dict) -> dict:
+    """A preference record in TRL's conversational form with an explicit prompt:
+    {"prompt": [messages], "chosen": [assistant turn(s)], "rejected": [assistant turn(s)]}.
+
+    Accepts strings or message lists, with the prompt given or implicit (the turns chosen and
+    rejected share before their last reply, as UltraFeedback stores them)."""
+    def msgs(value: Any, role: str) -> list[dict]:
+        if isinstance(value, str):
+            return [{"role": role, "content": value}]
+        return [{"role": m["role"], "content": m["content"]} for m in value]
+
+    chosen, rejected = msgs(record["chosen"], "assistant"), msgs(record["rejected"], "assistant")
+    prompt = record.get("prompt")
+    prompt_msgs = msgs(prompt, "user") if prompt is not None else []
+    # Conversations that repeat the prompt turns: keep only what follows them.
+    for side in (chosen, rejected):
+        shared = 0
+        while shared < len(side) - 1 and side[shared]["role"] != "assistant":
+            shared += 1
+        if prompt is None and not prompt_msgs:
+            prompt_msgs = side[:shared]
+        if side[:shared] and side[:shared] != prompt_msgs and prompt is None:
+            raise ValueError("chosen and rejected start from different prompts")
+        del side[:shared]
+    if not prompt_msgs:
+        raise ValueError("no prompt: give a 'prompt' field or start chosen/rejected with the user turn")
+    if not chosen or not rejected:
+        raise ValueError("chosen and rejected each need a reply after the prompt")
+    return {"prompt": prompt_msgs, "chosen": chosen, "rejected": rejected}
 
 
 def _check_json_list(record: dict, field_name: str, where: str) -> None:
@@ -506,6 +578,9 @@ def to_messages(name: str, record: dict) -> list[dict]:
     schema = _schema_for(name, record)
     if schema == "chat":
         return [{"role": m["role"], "content": m["content"]} for m in record["messages"]]
+    if schema in ("ultrafeedback", "preference"):  # the preferred conversation
+        pair = to_preference(record)
+        return pair["prompt"] + pair["chosen"]
     messages = []
     if schema == "xlam":
         messages.append({"role": "system", "content": _SYSTEM_TOOLS + _compact(record["tools"])})
@@ -568,6 +643,9 @@ def to_prompt(name: str, record: dict) -> str:
         return _lcb_prompt(record)
     if schema == "chat":
         users = [m["content"] for m in record["messages"] if m["role"] == "user"]
+        return users[-1] if users else ""
+    if schema in ("ultrafeedback", "preference"):
+        users = [m["content"] for m in to_preference(record)["prompt"] if m["role"] == "user"]
         return users[-1] if users else ""
     raise DatasetError(f"no prompt format for schema '{schema}'")
 

@@ -15,7 +15,7 @@ import yaml
 
 from core import configs, executor_kinds
 
-FORM_KINDS = ("sft", "raft")
+FORM_KINDS = ("sft", "raft", "grpo", "dpo")
 EXECUTORS = executor_kinds.names()
 GENERAL = ""  # the errors key for problems that belong to no single field
 
@@ -45,9 +45,27 @@ _RAFT: dict[str, str] = {
     "keep_percent": "raft.keep_percent",
     "reward_threshold": "raft.reward_threshold",
 }
+_GRPO: dict[str, str] = {
+    "grpo_preset": "grpo.preset",
+    "verifier": "grpo.verifier",
+    "steps": "grpo.steps",
+    "num_generations": "grpo.num_generations",
+    "max_completion_length": "grpo.max_completion_length",
+    "temperature": "grpo.temperature",
+    "beta": "grpo.beta",
+    "loss_type": "grpo.loss_type",
+    "epsilon": "grpo.epsilon",
+}
+_DPO: dict[str, str] = {
+    "dpo_beta": "dpo.beta",
+    "dpo_loss_type": "dpo.loss_type",
+}
 # Left out of the config when empty, so the schema's own default (or the preset) applies.
 _OPTIONAL = {"limit", "verifier", "profile", "watch_benchmarks"}
 SAMPLING_FIELDS = tuple(configs.RAFT_PRESETS["conservative"])  # what a RAFT preset fills
+# The preset field of each kind that has presets, and the form fields its preset fills.
+PRESET_FIELD = {"raft": "preset", "grpo": "grpo_preset"}
+PRESET_FILLS = {"raft": SAMPLING_FIELDS, "grpo": ("loss_type", "beta", "epsilon", "temperature")}
 
 
 class FormError(ValueError):
@@ -66,7 +84,13 @@ def field_paths(kind: str) -> dict[str, str]:
     """form field -> dotted config path for a form kind."""
     if kind not in FORM_KINDS:
         raise ValueError(f"the training form has no kind '{kind}'; known: {', '.join(FORM_KINDS)}")
-    return {**_COMMON, **_RAFT} if kind == "raft" else dict(_COMMON)
+    if kind == "raft":
+        return {**_COMMON, **_RAFT}
+    if kind == "grpo":  # GRPO counts steps in grpo.steps, not epochs
+        return {**{k: v for k, v in _COMMON.items() if k not in ("epochs", "max_steps")}, **_GRPO}
+    if kind == "dpo":
+        return {**_COMMON, **_DPO}
+    return dict(_COMMON)
 
 
 def defaults(kind: str) -> dict[str, Any]:
@@ -80,8 +104,10 @@ def defaults(kind: str) -> dict[str, Any]:
         out[field] = value
     out["model"] = _tiny_alias()
     out["dataset"] = next(iter(e.name for e in _dataset_entries(kind)), "")
-    if kind == "raft":
+    if kind in ("raft", "grpo"):
         out["verifier"] = ""  # the dataset's own
+    if kind == "grpo":
+        out.update(preset_values("dapo", "grpo"))
     return out
 
 
@@ -177,21 +203,29 @@ def to_yaml(kind: str, values: dict[str, Any]) -> str:
 # ----------------------------------------------------------------------------- RAFT presets
 
 
-def preset_values(preset: str) -> dict[str, Any]:
-    """The sampling fields a RAFT preset fills (custom starts from conservative)."""
-    if preset not in configs.RAFT_PRESETS:
-        raise ValueError(f"unknown RAFT preset '{preset}'; known: {', '.join(configs.RAFT_PRESETS)}")
-    return dict(configs.RAFT_PRESETS[preset])
+def _presets(kind: str) -> dict[str, dict[str, Any]]:
+    return configs.GRPO_PRESETS if kind == "grpo" else configs.RAFT_PRESETS
 
 
-def preset_after_edit(preset: str, values: dict[str, Any]) -> str:
-    """The preset to show after the user edits a sampling field: 'custom' once they differ."""
-    wanted = configs.RAFT_PRESETS.get(preset, {})
+def preset_values(preset: str, kind: str = "raft") -> dict[str, Any]:
+    """The form fields a preset fills (RAFT: sampling; GRPO: the loss recipe; custom starts
+    from the first preset)."""
+    presets = _presets(kind)
+    if preset not in presets:
+        raise ValueError(f"unknown {kind.upper()} preset '{preset}'; known: {', '.join(presets)}")
+    return {k: v for k, v in presets[preset].items() if k in PRESET_FILLS[kind]}
+
+
+def preset_after_edit(preset: str, values: dict[str, Any], kind: str = "raft") -> str:
+    """The preset to show after the user edits a field it fills: 'custom' once they differ."""
+    wanted = preset_values(preset, kind) if preset in _presets(kind) else {}
     same = all(_same(values.get(k), v) for k, v in wanted.items())
     return preset if same and preset != "custom" else "custom"
 
 
 def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
     try:
         return abs(float(a) - float(b)) < 1e-9
     except (TypeError, ValueError):
@@ -354,6 +388,10 @@ TEMPLATES: dict[str, tuple[str, str | None]] = {
     "RAFT · conservative": ("raft", "conservative"),
     "RAFT · aggressive": ("raft", "aggressive"),
     "RAFT · custom": ("raft", "custom"),
+    "GRPO · dapo": ("grpo", "dapo"),
+    "GRPO · grpo": ("grpo", "grpo"),
+    "GRPO · dr_grpo": ("grpo", "dr_grpo"),
+    "DPO": ("dpo", None),
     "Benchmark": ("benchmark", None),
     "Command": ("command", None),
 }

@@ -44,6 +44,10 @@ register(JobKind("serve", runner="core.serving.runner", config="core.configs.ser
                  long_running=True, label="Served model"))
 register(JobKind("command", runner=None, config="core.configs.command:CommandConfig",
                  label="Command"))
+register(JobKind("grpo", runner="core.training.grpo", config="core.configs.grpo:GRPOConfig",
+                 training=True, resumable=True, label="GRPO (verifier rewards)"))
+register(JobKind("dpo", runner="core.training.dpo", config="core.configs.dpo:DPOConfig",
+                 training=True, resumable=True, label="DPO (preference pairs)"))
 
 
 def get(name: str) -> JobKind:

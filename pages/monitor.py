@@ -193,7 +193,9 @@ def _chart(job_id: int, names: list[str]) -> None:
 
     if not names:
         return
-    default = [n for n in ("loss", "train_loss", "reward_mean", "verification_rate") if n in names][:1] or names[:1]
+    # GRPO: the reward curve first (its loss hovers near 0 by construction); DPO: the margin.
+    default = [n for n in ("reward", "rewards_margins", "loss", "train_loss", "reward_mean", "verification_rate")
+               if n in names][:1] or names[:1]
     picked = st.multiselect("Metrics", names, default=default, key="mon_metrics")
     x = st.radio("x axis", ["step", "time"], horizontal=True, key="mon_x")
     series = []

@@ -1,4 +1,4 @@
-"""Training: SFT and RAFT forms that validate through core.configs and queue a job.
+"""Training: SFT, RAFT, GRPO and DPO forms that validate through core.configs and queue a job.
 
 A thin view over core.forms (form <-> config, errors per field) and core.jobs (queueing).
 State keys: `train_*` (widgets `train_<kind>_<field>`); the Datasets page hands over
@@ -17,7 +17,7 @@ from core.paths import REPO_ROOT, datasets_dir
 
 MONITOR_PAGE = REPO_ROOT / "pages" / "monitor.py"
 CONFIG_PAGE = REPO_ROOT / "pages" / "config.py"
-TABS = {"sft": "SFT", "raft": "RAFT"}
+TABS = {"sft": "SFT", "raft": "RAFT", "grpo": "GRPO", "dpo": "DPO"}
 LABELS = {
     "model": "Model", "gradient_checkpointing": "Gradient checkpointing",
     "trust_remote_code": "Trust remote code",
@@ -28,6 +28,9 @@ LABELS = {
     "preset": "RAFT preset", "verifier": "Verifier", "cycles": "Cycles",
     "samples_per_prompt": "Samples per prompt", "temperature": "Temperature",
     "keep_percent": "Keep percent", "reward_threshold": "Reward threshold",
+    "grpo_preset": "GRPO recipe", "steps": "Steps", "num_generations": "Generations per prompt",
+    "max_completion_length": "Max completion tokens", "beta": "KL beta", "loss_type": "Loss",
+    "epsilon": "Clip epsilon", "dpo_beta": "DPO beta", "dpo_loss_type": "DPO loss",
 }
 HELP = {
     "model": "Pick a preset, or type any Hugging Face model id or local model directory.",
@@ -44,6 +47,13 @@ HELP = {
     "preset": "Fills samples, temperature, keep percent and threshold; editing any of them "
               "makes it Custom.",
     "executor": "Where the job runs: this machine, a Ray cluster or Slurm.",
+    "grpo_preset": "dapo: TRL's default (token-level loss, no KL). grpo: DeepSeekMath's (KL "
+                   "beta 0.04). dr_grpo: no length or difficulty bias. Editing the loss, beta, "
+                   "epsilon or temperature makes it Custom.",
+    "num_generations": "Completions sampled per prompt; each is rewarded against its group. "
+                       "Batch size must be a multiple of it.",
+    "beta": "Weight of the KL penalty to the starting model; 0 = no reference model in memory.",
+    "dpo_beta": "How close the model stays to the reference; higher = closer.",
 }
 
 
@@ -109,15 +119,15 @@ def _go(flag: str, page) -> None:
 
 def _edited(kind: str, field: str) -> None:
     st.session_state.pop(f"train_{kind}_errors", None)  # launch errors describe old values
-    if kind != "raft":
+    if kind not in forms.PRESET_FIELD:
         return
-    preset_key = _key(kind, "preset")
-    if field == "preset":
-        for name, value in forms.preset_values(st.session_state[preset_key]).items():
+    preset_key = _key(kind, forms.PRESET_FIELD[kind])
+    if field == forms.PRESET_FIELD[kind]:
+        for name, value in forms.preset_values(st.session_state[preset_key], kind).items():
             st.session_state[_key(kind, name)] = value
-    elif field in forms.SAMPLING_FIELDS:
+    elif field in forms.PRESET_FILLS[kind]:
         st.session_state[preset_key] = forms.preset_after_edit(
-            st.session_state[preset_key], _values(kind))
+            st.session_state[preset_key], _values(kind), kind)
 
 
 def _executor_changed(kind: str) -> None:
@@ -269,11 +279,51 @@ def _raft(kind: str, errors) -> None:
         _number(kind, "reward_threshold", errors, step=0.05, fmt="%.2f")
 
 
+def _grpo(kind: str, errors) -> None:
+    st.markdown("**Group-relative policy optimisation, rewarded by a verifier**")
+    cols = st.columns(3)
+    with cols[0]:
+        presets = ["dapo", "grpo", "dr_grpo", "custom"]
+        _select(kind, "grpo_preset", forms.Choices(presets, {"custom": "Custom"}), errors)
+    with cols[1]:
+        dataset = st.session_state.get(_key(kind, "dataset")) or ""
+        _select(kind, "verifier", forms.verifier_choices(dataset), errors)
+    with cols[2]:
+        _number(kind, "steps", errors)
+    cols = st.columns(3)
+    with cols[0]:
+        _number(kind, "num_generations", errors)
+    with cols[1]:
+        _number(kind, "max_completion_length", errors)
+    with cols[2]:
+        _number(kind, "temperature", errors, step=0.05, fmt="%.2f")
+    cols = st.columns(3)
+    with cols[0]:
+        losses = ["dapo", "grpo", "dr_grpo", "bnpo", "cispo"]
+        _select(kind, "loss_type", forms.Choices(losses, {}), errors)
+    with cols[1]:
+        _number(kind, "beta", errors, step=0.01, fmt="%.3f")
+    with cols[2]:
+        _number(kind, "epsilon", errors, step=0.05, fmt="%.2f")
+
+
+def _dpo(kind: str, errors) -> None:
+    st.markdown("**Direct preference optimisation**")
+    cols = st.columns(2)
+    with cols[0]:
+        _number(kind, "dpo_beta", errors, step=0.05, fmt="%.2f")
+    with cols[1]:
+        losses = ["sigmoid", "hinge", "ipo", "robust", "bco_pair", "sppo_hard", "apo_zero", "apo_down", "sigmoid_norm"]
+        _select(kind, "dpo_loss_type", forms.Choices(losses, {"sigmoid": "sigmoid (DPO)"}), errors)
+
+
 def _training(kind: str, errors) -> None:
-    st.markdown("**Training**" if kind == "sft" else "**Fine-tuning in each cycle**")
+    st.markdown({"raft": "**Fine-tuning in each cycle**", "grpo": "**Optimiser**"}.get(kind, "**Training**"))
+    fields = forms.field_paths(kind)
     cols = st.columns(4)
     with cols[0]:
-        _number(kind, "epochs", errors)
+        if "epochs" in fields:
+            _number(kind, "epochs", errors)
     with cols[1]:
         _number(kind, "batch_size", errors)
     with cols[2]:
@@ -281,7 +331,8 @@ def _training(kind: str, errors) -> None:
                       help=HELP["learning_rate"], on_change=_edited, args=(kind, "learning_rate"))
         _show_errors(errors, "learning_rate")
     with cols[3]:
-        _number(kind, "max_steps", errors)
+        if "max_steps" in fields:
+            _number(kind, "max_steps", errors)
     cols = st.columns(4)
     with cols[0]:
         _number(kind, "lora_r", errors)
@@ -316,6 +367,10 @@ def _form(kind: str) -> None:
     _model_and_data(kind, errors)
     if kind == "raft":
         _raft(kind, errors)
+    elif kind == "grpo":
+        _grpo(kind, errors)
+    elif kind == "dpo":
+        _dpo(kind, errors)
     _training(kind, errors)
     _run_on(kind, errors)
     _show_errors(errors, forms.GENERAL)
@@ -344,7 +399,7 @@ def render() -> None:
         st.success(f"Queued job #{job_id}. Monitor follows it live.")
     _apply_request()
     st.session_state.setdefault("train_tab", st.session_state.get("train_last_tab", TABS["sft"]))
-    sft, raft = st.tabs(list(TABS.values()), key="train_tab", on_change="rerun")
+    sft, raft, grpo, dpo = st.tabs(list(TABS.values()), key="train_tab", on_change="rerun")
     st.session_state["train_last_tab"] = st.session_state["train_tab"]
     with sft:
         st.caption("Supervised fine-tuning with a LoRA adapter on chat-formatted data.")
@@ -353,6 +408,17 @@ def render() -> None:
         st.caption("Sample from the model, score the samples with a verifier, keep the best, "
                    "fine-tune on them, repeat.")
         _form("raft")
+    with grpo:
+        st.caption("Sample a group of completions per prompt, reward each with a verifier in "
+                   "its sandbox, and move the model towards those that beat their group "
+                   "(TRL GRPOTrainer, LoRA). Generation uses transformers; vLLM is a config "
+                   "switch (grpo.use_vllm) not exercised here.")
+        _form("grpo")
+    with dpo:
+        st.caption("Learn from preference pairs (prompt, chosen, rejected), such as the pairs "
+                   "the Datasets page builds from a RAFT or GRPO run's verdicts "
+                   "(TRL DPOTrainer, LoRA).")
+        _form("dpo")
 
 
 render()

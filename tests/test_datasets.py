@@ -19,7 +19,7 @@ import core.datasets as ds
 from core.datasets import DatasetError
 
 REPO = Path(__file__).resolve().parent.parent
-NAMES = ["alpaca", "metamath", "gsm8k", "xlam", "humaneval", "mbpp", "livecodebench", "math"]
+NAMES = ["alpaca", "metamath", "gsm8k", "xlam", "humaneval", "mbpp", "livecodebench", "math", "ultrafeedback"]
 
 
 @pytest.fixture(autouse=True)
@@ -30,8 +30,10 @@ def _offline(monkeypatch):
 
 # ---------------------------------------------------------------- catalogue
 
-def test_catalogue_has_the_eight_datasets_with_their_uses():
+def test_catalogue_has_the_nine_datasets_with_their_uses():
     assert list(ds.CATALOGUE) == NAMES
+    assert {e.name for e in ds.entries("grpo")} == {e.name for e in ds.entries("raft")}
+    assert [e.name for e in ds.entries("dpo")] == ["ultrafeedback"]
     assert {e.name for e in ds.entries("sft")} == {"alpaca", "metamath", "gsm8k", "xlam"}
     assert {e.name for e in ds.entries("raft")} == {"humaneval", "mbpp", "livecodebench",
                                                     "gsm8k", "math"}

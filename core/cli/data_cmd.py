@@ -11,6 +11,8 @@ def cmd_datasets(args) -> int:
 
     if args.action == "add":
         return _add(args)
+    if args.action == "pairs":
+        return _pairs(args)
     if args.action == "list":
         for e in datasets.entries():
             print(f"{e.name:<14} {','.join(e.uses):<20} {e.hub_name:<40} {e.title}")
@@ -55,6 +57,20 @@ def _add(args) -> int:
     return 0
 
 
+def _pairs(args) -> int:
+    """Preference pairs from a job's verdicts (see core/pairs.py)."""
+    from core import pairs
+
+    if args.from_job is None or not args.out:
+        fail("datasets pairs needs --from-job ID and --out FILE")
+    try:
+        report = pairs.pairs_from_job(args.from_job, args.out, per_prompt=args.per_prompt, seed=args.seed)
+    except pairs.PairsError as exc:
+        fail(str(exc))
+    print(report.summary())
+    return 0
+
+
 def cmd_models(args) -> int:
     from core.models.tiny import build_tiny_model
     from core.paths import models_dir
@@ -66,8 +82,8 @@ def cmd_models(args) -> int:
 
 
 def register(sub) -> None:
-    s = sub.add_parser("datasets", help="the dataset catalogue; import a file (add)")
-    s.add_argument("action", choices=("list", "show", "add"))
+    s = sub.add_parser("datasets", help="the dataset catalogue; import a file (add); preference pairs from a run (pairs)")
+    s.add_argument("action", choices=("list", "show", "add", "pairs"))
     s.add_argument("name", nargs="?", metavar="NAME_OR_FILE",
                    help="show: a catalogue name; add: a .jsonl, .csv or .parquet file")
     s.add_argument("--limit", type=count, default=3)
@@ -82,6 +98,10 @@ def register(sub) -> None:
     s.add_argument("--config", help="add --hub: the dataset's config")
     s.add_argument("--split", default="train", help="add --hub: the split (default train)")
     s.add_argument("--rows", type=count, default=1000, help="add --hub: rows to read")
+    s.add_argument("--from-job", type=int, help="pairs: the RAFT, GRPO or benchmark job whose verdicts to pair")
+    s.add_argument("--out", help="pairs: the JSONL file to write (prompt, chosen, rejected)")
+    s.add_argument("--per-prompt", type=count, default=1, help="pairs: at most this many pairs per prompt")
+    s.add_argument("--seed", type=int, default=0, help="pairs: which passing/failing samples are paired")
     s.set_defaults(fn=cmd_datasets)
 
     s = sub.add_parser("models", help="model helpers")

@@ -37,6 +37,8 @@ from core.configs.command import CommandConfig
 from core.configs.docs import FieldDoc, schema_fields, template
 from core.configs.errors import ConfigError, ConfigIssue
 from core.configs.parsing import load_config_file, parse_config, to_json_dict, to_yaml
+from core.configs.dpo import DPOConfig, DpoSection, DpoTrainingSection
+from core.configs.grpo import GRPO_PRESETS, GRPOConfig, GrpoSection, GrpoTrainingSection
 from core.configs.raft import RAFT_PRESETS, RAFTConfig, RaftSection, RaftTrainingSection
 from core.configs.registry import KINDS, MODELS, JobConfig
 from core.configs.sections import (CpuExecutorSection, DataSection, ExecutorSection, LoraSection,
@@ -45,7 +47,8 @@ from core.configs.sft import SFTConfig
 from core.configs.verify import VerifyConfig
 
 __all__ = [
-    "KINDS", "RAFT_PRESETS", "ConfigIssue", "ConfigError", "FieldDoc",
+    "KINDS", "RAFT_PRESETS", "GRPO_PRESETS", "GRPOConfig", "GrpoSection", "GrpoTrainingSection",
+    "DPOConfig", "DpoSection", "DpoTrainingSection", "ConfigIssue", "ConfigError", "FieldDoc",
     "ModelSection", "DataSection", "LoraSection", "TrainingSection", "RaftTrainingSection", "RaftSection",
     "ExecutorSection", "CpuExecutorSection", "BenchmarkSection",
     "SFTConfig", "RAFTConfig", "BenchmarkConfig", "VerifyConfig", "CommandConfig", "JobConfig", "MODELS",

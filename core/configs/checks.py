@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from core.configs.benchmark import BenchmarkConfig
+from core.configs.dpo import DPOConfig
+from core.configs.grpo import GRPOConfig
 from core.configs.errors import ConfigIssue
 from core.configs.messages import _suggest
 from core.configs.raft import RAFTConfig
@@ -41,7 +43,7 @@ def _semantic_checks(cfg: BaseModel, base_dir: Path, lines: dict) -> list[Config
             model.adapter = _absolutise(model.adapter, base_dir)
             if not Path(model.adapter).exists():
                 add(("model", "adapter"), f"model.adapter: no adapter directory at {model.adapter}")
-    if isinstance(cfg, (SFTConfig, RAFTConfig)):
+    if isinstance(cfg, (SFTConfig, RAFTConfig, GRPOConfig, DPOConfig)):
         _check_dataset(cfg, base_dir, add)
         t = cfg.training
         if t.output_dir:
@@ -54,6 +56,8 @@ def _semantic_checks(cfg: BaseModel, base_dir: Path, lines: dict) -> list[Config
             add(("training", "resume_from"), "training.resume_from 'latest' needs training.output_dir (the directory that holds the checkpoints)")
     if isinstance(cfg, RAFTConfig):
         _check_raft_verifier(cfg, add)
+    if isinstance(cfg, GRPOConfig):
+        _check_verifier_section(cfg.grpo.verifier, cfg.data.dataset, "grpo", add)
     if isinstance(cfg, VerifyConfig):
         cfg.samples = _absolutise(cfg.samples, base_dir)
         if not Path(cfg.samples).is_file():
@@ -129,6 +133,17 @@ def _check_dataset_file(cfg: SFTConfig | RAFTConfig, path: Path, add) -> None:
             return
         if not any(m.get("role") == "assistant" for m in msgs):
             add(("data", "dataset"), f"data.dataset: {path.name}: records have no assistant answer to train on")
+    if isinstance(cfg, DPOConfig):
+        schema = datasets.detect_schema(records[0])
+        if "dpo" not in datasets.schema_uses(schema):
+            add(("data", "dataset"), f"data.dataset: {path.name}: records are {schema} data, not preference pairs (prompt, chosen, rejected)")
+
+
+def _check_verifier_section(verifier: str | None, dataset: str, section: str, add) -> None:
+    if verifier:
+        _check_verifier_name(verifier, (section, "verifier"), add)
+    elif dataset_verifier(dataset) is None:
+        add((section, "verifier"), f"{section}.verifier is required: dataset '{Path(dataset).name}' has no verifier of its own; known verifiers: {', '.join(known_verifiers())}")
 
 
 def _check_raft_verifier(cfg: RAFTConfig, add) -> None:

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel
 
 from core.configs.messages import _bounds, _flatten, _fmt_num, _literal_choices, _section_cls
+from core.configs.grpo import GRPO_PRESETS
 from core.configs.raft import RAFT_PRESETS
 from core.configs.registry import KINDS, MODELS
 
@@ -35,6 +36,14 @@ def schema_fields(kind: str) -> list[FieldDoc]:
         out = [
             FieldDoc(f.path, f.type, preset[f.path.split(".")[1]], f.bounds, f.help, f.choices, f.required)
             if f.path.startswith("raft.") and f.path.split(".")[1] in preset
+            else f
+            for f in out
+        ]
+    if kind == "grpo":  # unset recipe fields show what the default preset fills in
+        preset = GRPO_PRESETS["dapo"]
+        out = [
+            FieldDoc(f.path, f.type, preset[f.path.split(".")[1]], f.bounds, f.help, f.choices, f.required)
+            if f.path.startswith("grpo.") and f.path.split(".")[1] in preset
             else f
             for f in out
         ]
@@ -80,6 +89,8 @@ _TEMPLATE_VALUES: dict[str, dict[str, Any]] = {
     "sft": {"model.name": "tiny", "data.dataset": "alpaca"},
     "raft": {"model.name": "tiny", "data.dataset": "humaneval", "raft.verifier": "humaneval"},
     "benchmark": {"model.name": "tiny", "benchmark.name": "humaneval"},
+    "grpo": {"model.name": "tiny", "data.dataset": "humaneval", "grpo.verifier": "humaneval"},
+    "dpo": {"model.name": "tiny", "data.dataset": "ultrafeedback"},
     "verify": {"verifier": "humaneval", "samples": "samples.jsonl"},
     "command": {"command": ["python", "-c", "print('Step 1/1')"]},
 }
@@ -91,22 +102,24 @@ _TEMPLATE_SKIP = {"executor.profile", "model.adapter", "training.output_dir", "t
 def template(kind: str, preset: str | None = None) -> str:
     """Commented YAML for the Config page: every field with its default and help.
 
-    preset: 'default' for sft; 'conservative' | 'aggressive' | 'custom' for raft.
+    preset: 'default' for sft; 'conservative' | 'aggressive' | 'custom' for raft;
+    'dapo' | 'grpo' | 'dr_grpo' | 'custom' for grpo.
     The sft, raft, benchmark and command templates validate as they are.
     """
     if kind not in MODELS:
         raise ValueError(f"unknown kind '{kind}'; known: {', '.join(KINDS)}")
-    if kind == "raft":
-        preset = preset or "conservative"
-        if preset not in RAFT_PRESETS:
-            raise ValueError(f"unknown RAFT preset '{preset}'; known: {', '.join(RAFT_PRESETS)}")
+    presets = {"raft": RAFT_PRESETS, "grpo": GRPO_PRESETS}.get(kind)
+    if presets is not None:
+        preset = preset or next(iter(presets))
+        if preset not in presets:
+            raise ValueError(f"unknown {kind.upper()} preset '{preset}'; known: {', '.join(presets)}")
     elif preset not in (None, "default"):
         raise ValueError(f"kind {kind} has only the 'default' preset, got '{preset}'")
     values = dict(_TEMPLATE_VALUES[kind])
-    if kind == "raft":
-        values["raft.preset"] = preset
-        for key, v in RAFT_PRESETS[preset].items():
-            values[f"raft.{key}"] = v
+    if presets is not None:
+        values[f"{kind}.preset"] = preset
+        for key, v in presets[preset].items():
+            values[f"{kind}.{key}"] = v
     lines = [f"# halo-forge {kind} job" + (f" ({preset} preset)" if preset else ""), f"kind: {kind}"]
     section = None
     for f in schema_fields(kind):

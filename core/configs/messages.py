@@ -58,7 +58,7 @@ def _message(model_cls: type[BaseModel], loc: tuple, path: str, etype: str, err:
         return f"{path} must not be empty"
     if etype == "value_error":
         text = str(err.get("ctx", {}).get("error", err.get("msg", "")))
-        return f"{path} {text}"
+        return f"{path} {text}".strip()  # a whole-config check has no path
     return f"{path}: {err.get('msg', 'invalid value')}"
 
 

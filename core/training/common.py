@@ -122,10 +122,11 @@ def lora_config(lora: Any):
     )
 
 
-def sft_args(training: Any, *, output_dir: Path, device: str, dtype: Any, max_length: int, gradient_checkpointing: bool, **extra: Any):
-    """TRL SFTConfig from our training section. Only what the user chose, plus safe job defaults."""
+def trainer_args(config_cls: type, training: Any, *, output_dir: Path, device: str, dtype: Any,
+                 gradient_checkpointing: bool, **extra: Any):
+    """A TRL trainer config (SFTConfig, GRPOConfig, DPOConfig) from our training section: only
+    what the user chose, plus safe job defaults; `extra` sets trainer-specific fields."""
     import torch
-    from trl import SFTConfig as TRLSFTConfig
 
     gpu = device.startswith("cuda")
     kwargs: dict[str, Any] = dict(
@@ -151,19 +152,27 @@ def sft_args(training: Any, *, output_dir: Path, device: str, dtype: Any, max_le
         use_cpu=not gpu,
         bf16=gpu and dtype == torch.bfloat16,
         fp16=gpu and dtype == torch.float16,
-        max_length=max_length,
-        assistant_only_loss=bool(getattr(training, "assistant_only_loss", False)),
         report_to="none",
         disable_tqdm=True,
         dataloader_num_workers=0,
-        dataset_num_proc=None,
     )
     # transformers 5 renamed gradient_checkpointing (TRL still defaults the old name to True).
-    names = {f.name for f in dataclasses.fields(TRLSFTConfig)}
+    names = {f.name for f in dataclasses.fields(config_cls)}
     ckpt_key = "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
     kwargs[ckpt_key] = gradient_checkpointing
     kwargs.update(extra)
-    return TRLSFTConfig(**kwargs)
+    return config_cls(**kwargs)
+
+
+def sft_args(training: Any, *, output_dir: Path, device: str, dtype: Any, max_length: int, gradient_checkpointing: bool, **extra: Any):
+    """TRL SFTConfig from our training section."""
+    from trl import SFTConfig as TRLSFTConfig
+
+    extra = {"max_length": max_length,
+             "assistant_only_loss": bool(getattr(training, "assistant_only_loss", False)),
+             "dataset_num_proc": None, **extra}
+    return trainer_args(TRLSFTConfig, training, output_dir=output_dir, device=device, dtype=dtype,
+                        gradient_checkpointing=gradient_checkpointing, **extra)
 
 
 class ProgressCallback(TrainerCallback):
@@ -237,6 +246,29 @@ class ProgressCallback(TrainerCallback):
             path = Path(args.output_dir) / f"checkpoint-{state.global_step}"
             self.saved.append(str(path))
             emit(f"checkpoint saved: {path}")
+
+
+class LogMetricsCallback(TrainerCallback):
+    """Forwards what a TRL trainer logs (GRPO rewards, KL, clip ratios; DPO rewards/margins...)
+    as one JSON metric line per log, keys exactly as TRL names them ("rewards/chosen"); the
+    one parser (core.metrics) turns them into canonical names ("rewards_chosen"). The loss,
+    lr and grad norm are already on the progress line."""
+
+    _ON_PROGRESS_LINE = {"loss", "learning_rate", "grad_norm", "epoch"}
+
+    def __init__(self, step_offset: int = 0):
+        self.step_offset = step_offset
+        self.history: list[dict[str, float]] = []
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs or "train_runtime" in logs:
+            return
+        values = {k: float(v) for k, v in logs.items()
+                  if k not in self._ON_PROGRESS_LINE and isinstance(v, (int, float))
+                  and not isinstance(v, bool) and math.isfinite(float(v))}
+        if values:
+            self.history.append({"step": self.step_offset + state.global_step, **values})
+            emit_metric(self.step_offset + state.global_step, **values)
 
 
 def drop_printer_callback(trainer) -> None:

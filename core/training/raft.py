@@ -89,15 +89,17 @@ class CycleStats:
 # ----------------------------------------------------------------------------- prompt set
 
 
-def load_prompt_set(cfg: RAFTConfig) -> PromptSet:
+def load_prompt_set(cfg: Any, verifier: str | None = None, section: str = "raft") -> PromptSet:
+    """Prompts and records of cfg.data, with the verifier that scores them (the one named in
+    the config, else the dataset's own). GRPO shares it (section "grpo")."""
     from core import datasets
 
     loaded = datasets.load_records(cfg.data.dataset, cfg.data.limit, source=cfg.data.source)
     if loaded.note:
         emit(f"dataset: {loaded.note}")
-    verifier = cfg.raft.verifier or dataset_verifier(cfg.data.dataset)
+    verifier = verifier or dataset_verifier(cfg.data.dataset)
     if not verifier:
-        raise ValueError(f"raft.verifier is required: dataset {loaded.name} has no verifier of its own")
+        raise ValueError(f"{section}.verifier is required: dataset {loaded.name} has no verifier of its own")
     prompts = [datasets.to_prompt(loaded.name, r) for r in loaded.records]
     emit(f"dataset: {loaded.name} ({loaded.source}), {len(prompts)} prompts, verifier: {verifier}")
     return PromptSet(loaded.name, loaded.records, prompts, verifier)
@@ -369,7 +371,7 @@ def run(config: dict | RAFTConfig, job_dir: Path, *, should_stop: StopFn | None 
         f"preset {r.preset}: {r.samples_per_prompt} samples/prompt, temperature {r.temperature}, "
         f"threshold {r.reward_threshold}, keep {r.keep_percent}%"
     )
-    prompt_set = load_prompt_set(cfg)
+    prompt_set = load_prompt_set(cfg, cfg.raft.verifier)
     tokenizer = load_tokenizer(model_path, cfg.model.trust_remote_code)
     model = build_model(cfg, model_path, dtype, device, state["adapter"])
 

@@ -77,3 +77,33 @@ def raft_config(model: str, data: Path, **raft_fields) -> dict:
         "lora": {"r": 16, "alpha": 32, "dropout": 0.0},
         "training": {"learning_rate": 3e-3, "lr_scheduler": "constant", "batch_size": 4, "epochs": 8},
     }
+
+
+def grpo_config(model: str, data: Path, *, steps: int, save_steps: int = 1000, **grpo_fields) -> dict:
+    """GRPO settings under which the tiny model learns in a few steps: LoRA at lr 3e-3 as for
+    RAFT, 2 prompts x 8 generations per step at temperature 0.7, the RAFT sampling settings."""
+    return {
+        "kind": "grpo",
+        "model": {"name": model},
+        "data": {"dataset": str(data)},
+        "grpo": {"verifier": "humaneval", "steps": steps, "num_generations": 8, "max_completion_length": 32,
+                 "temperature": 0.7, **grpo_fields},
+        "lora": {"r": 16, "alpha": 32, "dropout": 0.0},
+        "training": {"learning_rate": 3e-3, "lr_scheduler": "constant", "batch_size": 16, "save_steps": save_steps},
+    }
+
+
+def sampled_rate(model_dir: str, adapter: str | None, probs: list[dict], samples: int = 16, seed: int = 123) -> float:
+    """Verification rate of a model (+ adapter) on `probs`: sample as RAFT does (temperature
+    0.7, 32 new tokens) and score with the real HumanEval verifier. The RAFT and GRPO tests
+    and bench/rl.py measure gains with it."""
+    from core import datasets
+    from core.models.loading import load_model_and_tokenizer
+    from core.training import raft
+
+    loaded = load_model_and_tokenizer({"name": model_dir, "adapter": adapter})
+    prompt_set = raft.PromptSet("humaneval", probs, [datasets.to_prompt("humaneval", p) for p in probs], "humaneval")
+    out, _, _ = raft.generate(loaded.model, loaded.tokenizer, prompt_set.prompts, samples_per_prompt=samples,
+                              temperature=0.7, max_new_tokens=32, batch_size=64, seed=seed)
+    raft.score(out, prompt_set, partial_credit=False)
+    return sum(s.passed for s in out) / len(out)

@@ -28,3 +28,24 @@ def tiny_model(tmp_path_factory) -> Path:
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def toy_problems(tmp_path_factory) -> Path:
+    from core.training.toytask import problems, write_jsonl
+
+    return write_jsonl(tmp_path_factory.mktemp("toy") / "problems.jsonl", problems())
+
+
+@pytest.fixture(scope="session")
+def toy_base(tiny_model, tmp_path_factory) -> str:
+    """The tiny model after a short full fine-tune on the toy task (FIELD-NOTES): it solves
+    the problems some of the time, the start RAFT and GRPO need to show a gain. Built once
+    per session and shared by the RAFT, GRPO and pairs tests."""
+    from core.training import sft
+    from core.training.toytask import pretrain_config, pretrain_rows, write_jsonl
+
+    work = tmp_path_factory.mktemp("toy-base")
+    cfg = pretrain_config(str(tiny_model), write_jsonl(work / "pre.jsonl", pretrain_rows()), steps=100)
+    assert sft.run(cfg, work / "pre") == 0
+    return str(work / "pre" / "output" / "model")

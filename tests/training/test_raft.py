@@ -14,8 +14,8 @@ import pytest
 
 from core import datasets
 from core.metrics import parse_line
-from core.training import raft, sft
-from core.training.toytask import FACTS, pretrain_config, pretrain_rows, problems, raft_config, write_jsonl
+from core.training import raft
+from core.training.toytask import FACTS, problems, raft_config, write_jsonl
 from tests.training.conftest import read_jsonl
 
 
@@ -41,13 +41,11 @@ def eval_rate(model_dir: str, adapter: str | None, probs: list[dict], samples: i
     return sum(s.passed for s in out) / len(out)
 
 
-def test_raft_raises_the_verification_rate(tiny_model, toy, tmp_path, capsys):
+def test_raft_raises_the_verification_rate(toy_base, toy, tmp_path, capsys):
     probs = read_jsonl(toy)
-    # 1. A short full fine-tune on correct solutions: the model learns the format and some
-    #    of the answers, not all of them.
-    pre_cfg = pretrain_config(str(tiny_model), write_jsonl(tmp_path / "pre.jsonl", pretrain_rows()), steps=100)
-    assert sft.run(pre_cfg, tmp_path / "pre") == 0
-    base = str(tmp_path / "pre" / "output" / "model")
+    # 1. A short full fine-tune on correct solutions (the toy_base fixture): the model learns
+    #    the format and some of the answers, not all of them.
+    base = toy_base
     capsys.readouterr()
 
     # 2. RAFT on the same prompts, conservative preset (8 samples, temperature 0.7, keep 80 %).
