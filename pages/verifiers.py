@@ -173,8 +173,10 @@ def _show_verdict() -> None:
     if v["message"]:
         st.caption(v["message"])
     if v["tests"]:
-        st.dataframe([_test_row(t) for t in v["tests"]], hide_index=True, width="stretch",
-                     key="ver_tests")
+        rows = [_test_row(t) for t in v["tests"]]
+        columns = list(dict.fromkeys(k for row in rows for k in row))  # blank, not "None"
+        st.dataframe([{k: row.get(k, "") for k in columns} for row in rows], hide_index=True,
+                     width="stretch", key="ver_tests")
         failing = [t for t in v["tests"] if not t["passed"] and (t.get("message") or _extra(t))]
         for t in failing[:5]:  # the table cuts long cells: the failing ones in full
             with st.expander(f"{t['name']}: {t.get('status') or 'fail'}", expanded=len(failing) == 1):

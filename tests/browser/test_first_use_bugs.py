@@ -95,7 +95,11 @@ def test_verifiers_run_what_the_editor_shows(ui, page):
     verdict.wait_for(timeout=60000)
     body = page.locator("[data-testid='stMain']").inner_text()
     assert "\nPASS\n" not in f"\n{body}\n", body[:2000]
+    # The failure says where and what: the test's line, expected vs actual (issue 14).
+    assert "expected 10, got None" in body and "assert candidate([1, 2, 3]) == 10" in body, body[:2000]
     screenshot(page, "bug-verifiers-unapplied-edit")
+    verdict.scroll_into_view_if_needed()
+    screenshot(page, "verifiers-failure-details")
     no_exception(page)
 
 
