@@ -77,6 +77,8 @@ def run_foreground(log_level: str = "INFO") -> int:
     os.replace(tmp, paths.supervisor_state_path())
     try:
         sup.run()
+        if sup.disk.damaged is not None:
+            raise sup.disk.damaged  # the CLI says it in one sentence, exit 1
     finally:
         if (read_state() or {}).get("pid") == os.getpid():
             paths.supervisor_state_path().unlink(missing_ok=True)

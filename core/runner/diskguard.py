@@ -24,8 +24,10 @@ PROBE_EVERY_S = 2.0
 
 
 class DiskGuard:
-    def __init__(self) -> None:
+    def __init__(self, on_damage=None) -> None:
         self.reason: str | None = None
+        self.damaged: Exception | None = None  # the ledger turned out damaged: we stop
+        self._on_damage = on_damage
         self.since: float | None = None
         self._last_probe = 0.0
         self._lock = threading.Lock()
@@ -36,7 +38,16 @@ class DiskGuard:
         return self.reason is not None
 
     def failed(self, exc: BaseException) -> bool:
-        """Note a failed write; True when it was for lack of space (and launching pauses)."""
+        """Note a failed ledger operation; True when it was for lack of space (launching
+        pauses) or because the file is damaged (the supervisor stops: every further write could
+        make it worse; running jobs go on and are picked up after a restore)."""
+        if isinstance(exc, ledger.LedgerDamaged):
+            if self.damaged is None:
+                self.damaged = exc
+                log.error("%s; the supervisor stops, running jobs go on", exc)
+                if self._on_damage:
+                    self._on_damage()
+            return True
         if not ledger.is_disk_full(exc):
             return False
         with self._lock:

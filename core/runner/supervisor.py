@@ -44,7 +44,7 @@ class Supervisor:
         self.tracked: dict[int, Tracked] = {}
         self._stop = threading.Event()
         self._last_prune = 0.0
-        self.disk = DiskGuard()  # pauses launching while the ledger's disk is full
+        self.disk = DiskGuard(self._stop.set)  # full disk: pause launching; damage: stop
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -68,12 +68,15 @@ class Supervisor:
             self.tick()
             self._stop.wait(max(0.0, self.cfg.poll_s - (time.monotonic() - started)))
         # Jobs keep running without us; a last pass stores what they printed so far.
-        self._follow()
+        if self.disk.damaged is None:
+            self._follow()
         log.info("supervisor down; %d job(s) left running", len(self.tracked))
 
     def tick(self) -> None:
         self.disk.check()
         for step in (self._refresh, self._handle_stops, self._follow, self._launch):
+            if self.disk.damaged is not None:
+                return  # not one more write to a damaged file
             try:
                 step()
             except Exception as exc:  # one bad pass must not take the daemon down
