@@ -98,7 +98,10 @@ def output_line(sample: dict, verdict: Verdict) -> dict:
         line["completion_id"] = sample["completion_id"]
     line.update(passed=verdict.passed, status=verdict.status, reward=verdict.reward,
                 message=verdict.message, duration_s=round(verdict.duration_s, 4),
-                tests=[{"name": t.name, "passed": t.passed, "message": t.message}
+                tests=[{"name": t.name, "passed": t.passed, "message": t.message,
+                        # where a test failed and what it compared, when known
+                        **{k: v for k in ("line", "expected", "actual")
+                           if (v := getattr(t, k, ""))}}
                        for t in verdict.tests])
     return line
 

@@ -37,6 +37,9 @@ def test_verify_file_keeps_input_order(clean, tmp_path):
     assert [x["passed"] for x in lines] == [bool(i % 3) for i in range(len(rows))]
     assert all({"task_id", "passed", "status", "reward", "completion_id"} <= set(x) for x in lines)
     assert summary["samples"] == 12 and summary["passed"] == 8
+    failed = lines[0]["tests"][0]  # HumanEval/0 with `return None`: its first assert compares
+    assert failed["line"].startswith("assert candidate(") and failed["actual"] == "None"
+    assert failed["expected"] == "True"
     assert summary["pass_rate"] == pytest.approx(8 / 12)
 
 
