@@ -179,13 +179,17 @@ def test_runtime_reads_and_writes_without_sqlalchemy(home, tmp_path):
     with ledger.writer() as conn:  # the schema exists (created here, with SQLModel)
         _job(conn)
     code = ("import sys; from core import jobs, ledger; "
+            "import core.cli, core.runner.supervisor, core.runner.daemon, core.dashboard, "
+            "core.monitor, core.results, core.joblist; "
             "print(len(jobs.list_jobs()), ledger.status_counts()); "
             "jobs.submit('command', {'command': ['true']}); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'pandas')))")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'pandas'))); "
+            "ledger.metrics_df(1); "  # pandas on a plain sqlite3 connection: still no SQLAlchemy
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          env={**__import__("os").environ, "PYTHONPATH": str(REPO)}, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == ["1 {'QUEUED': 1}", "[]"]
+    assert out.stdout.splitlines() == ["1 {'QUEUED': 1}", "[]", "[]"]
 
 
 def test_pandas_reads_the_ledger_plainly_and_through_sqlalchemy(home):
