@@ -249,6 +249,8 @@ def move(job_id: int, direction: str) -> None:
             return
         ledger.update_job(conn, job_id, queue_pos=other[1])
         ledger.update_job(conn, other[0], queue_pos=pos)
+        # Pages redraw on a newer event id (core.live): a queue change must write one too.
+        ledger.add_event(conn, "JOB_QUEUE_CHANGED", job_id, {"moved": direction})
 
 
 def set_priority(job_id: int, priority: int) -> None:
@@ -260,6 +262,7 @@ def set_priority(job_id: int, priority: int) -> None:
             raise JobError(f"no job with id {job_id}")
         _refuse({"id": job_id, "status": row[0], "kind": ""}, "priority")
         ledger.update_job(conn, job_id, priority=priority)
+        ledger.add_event(conn, "JOB_QUEUE_CHANGED", job_id, {"priority": priority})
 
 
 def queue() -> list[dict]:

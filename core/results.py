@@ -73,6 +73,15 @@ def table(models: Iterable[str] | None = None, benchmarks: Iterable[str] | None 
     return filter_table(df, models, benchmarks)
 
 
+def stamp() -> tuple[int, int]:
+    """What table() depends on in the ledger: (result rows, newest result id). A result is
+    written with its job's final transition (energy and peak memory in the same transaction)
+    and leaves with its job or a prune, so a page may keep a table while this is unchanged."""
+    with ledger.reader() as conn:
+        n, newest = conn.execute("SELECT COUNT(*), MAX(id) FROM result").first()
+    return int(n or 0), int(newest or 0)
+
+
 def _job_usage(job_ids: list[int]) -> dict[int, tuple[float | None, float | None]]:
     """(energy_wh, peak_mem_mb) of the jobs that produced results, one query."""
     if not job_ids:
@@ -192,8 +201,7 @@ def significance(df) -> list[dict]:
     from core import comparison
 
     rows = sorted(records(df), key=lambda r: r["ID"])
-    raw = ledger.results_df()
-    details = dict(zip(raw["id"].astype(int), raw["details_path"])) if not raw.empty else {}
+    details = _details_paths([r["ID"] for r in rows])
     baseline: dict[str, dict] = {}
     out = []
     for row in rows:
@@ -216,14 +224,19 @@ def significance(df) -> list[dict]:
     return out
 
 
+def _details_paths(result_ids: Iterable[int]) -> dict[int, str | None]:
+    ids = sorted({int(i) for i in result_ids})
+    if not ids:
+        return {}
+    with ledger.reader() as conn:
+        rows = conn.execute(f"SELECT id, details_path FROM result WHERE id IN "
+                            f"({','.join('?' * len(ids))})", tuple(ids)).all()
+    return {r[0]: r[1] if isinstance(r[1], str) and r[1] else None for r in rows}
+
+
 def details_path(result_id: int) -> str | None:
     """The per-item details file of one result row."""
-    raw = ledger.results_df()
-    if raw.empty:
-        return None
-    match = raw[raw["id"] == int(result_id)]
-    value = None if match.empty else match.iloc[0]["details_path"]
-    return value if isinstance(value, str) else None
+    return _details_paths([result_id]).get(int(result_id))
 
 
 def significance_line(entry: dict) -> str:
@@ -301,6 +314,14 @@ def label(row: dict) -> str:
     model = model_label(row.get("Model path") or row["Model"])
     owner = f"job #{row['Job']}" if row.get("Job") is not None else f"result #{row['ID']}"
     return f"{model} · {row['Benchmark']} · {owner}"
+
+
+def labels(df) -> dict[int, str]:
+    """{result id: label()} for every row of a table, reading only the columns label() uses."""
+    cols = [df[c].tolist() for c in ("ID", "Model path", "Model", "Benchmark", "Job")]
+    return {int(i): label({"ID": int(i), "Model path": path, "Model": model, "Benchmark": bench,
+                           "Job": None if _plain(job) is None else int(job)})
+            for i, path, model, bench, job in zip(*cols)}
 
 
 def comparison(df) -> dict:

@@ -1,12 +1,14 @@
 """Results: benchmark results (filter, sort, compare, export) and training-run comparison.
 
-A thin view over core.results. State keys: `res_*`.
+A thin view over core.results. State keys: `res_*`. The results table and the training
+curves are kept in session state until the ledger says they changed (core.live): a rerun for a
+click, a filter or another tab redraws from them.
 """
 from __future__ import annotations
 
 import streamlit as st
 
-from core import comparison, inspector, results
+from core import comparison, inspector, live, results
 from core.charts import grouped_bars, metric_chart
 
 st.title("Results")
@@ -38,12 +40,14 @@ def _shown_columns(df) -> list[str]:
 
 
 def _column_config(df) -> dict:
-    config = {c: st.column_config.NumberColumn(c, width="small")
+    # Formats here rather than in a pandas Styler: a Styler renders every cell to text on
+    # each rerun (most of this page's time at a few hundred results, bench/pages.py).
+    config = {c: st.column_config.NumberColumn(c, width="small", format="percent")
               for c in [*results.metric_columns(df), "Primary value"]}
-    config["ci_low"] = st.column_config.NumberColumn("CI low", width="small",
+    config["ci_low"] = st.column_config.NumberColumn("CI low", width="small", format="percent",
                                                      help="95 % interval of the primary value from the per-item "
                                                           "details (Wilson for a proportion, bootstrap otherwise)")
-    config["ci_high"] = st.column_config.NumberColumn("CI high", width="small")
+    config["ci_high"] = st.column_config.NumberColumn("CI high", width="small", format="percent")
     config["Overlap"] = st.column_config.TextColumn(
         "Overlap", width="small",
         help="Benchmark items sharing a word 13-gram with the adapter's training data, "
@@ -54,10 +58,10 @@ def _column_config(df) -> dict:
                                                            width="small")
     config["Samples"] = st.column_config.NumberColumn("Samples", width="small")
     config["Energy (Wh)"] = st.column_config.NumberColumn(
-        "Energy (Wh)", width="small", help="Integrated from the power samples of the GPUs the "
+        "Energy (Wh)", width="small", format="%.2f", help="Integrated from the power samples of the GPUs the "
         "job held; 'not reported' where the GPU tools give no power (or there is no GPU).")
     config["Peak memory (MiB)"] = st.column_config.NumberColumn(
-        "Peak mem (MiB)", width="small", help="Peak VRAM + GTT of the job's GPUs; for a CPU "
+        "Peak mem (MiB)", width="small", format="%.0f", help="Peak VRAM + GTT of the job's GPUs; for a CPU "
         "job the peak resident memory of its process.")
     config["Job"] = st.column_config.NumberColumn("Job", format="%d", width="small")
     config["Model"] = st.column_config.TextColumn("Model", help="Full path in the exports")
@@ -67,16 +71,6 @@ def _column_config(df) -> dict:
     return config
 
 
-def _styled(df):
-    """Scores as percentages and a dash where a benchmark has no such score (not "None")."""
-    scores = [c for c in [*results.metric_columns(df), "Primary value", "ci_low", "ci_high"]
-              if c in df]
-    usage = [c for c in ("Energy (Wh)", "Peak memory (MiB)") if c in df]
-    return (df.style.format("{:.1%}", subset=scores, na_rep="–")
-            .format("{:.2f}", subset=usage[:1], na_rep="not reported")
-            .format("{:.0f}", subset=usage[1:], na_rep="not reported"))
-
-
 def _layout(opts: dict) -> dict:
     """Bar charts: the legend on top, like metric_chart's, so it never covers the labels."""
     opts["legend"] = {**opts.get("legend", {}), "top": 0, "left": "center"}
@@ -84,12 +78,19 @@ def _layout(opts: dict) -> dict:
     return opts
 
 
+def _table():
+    """Every result, rebuilt only when a result was added or removed."""
+    return live.cached(st.session_state, "res_cache_table", results.stamp(), results.table)
+
+
 def _downloads(df, what: str, key: str) -> None:
+    # Callables: the file is made when the button is clicked, not on every rerun.
     cols = st.columns([1, 1, 2])
-    cols[0].download_button(f"{what} as CSV", results.export(df, "csv"), file_name=f"results-{key}.csv",
+    cols[0].download_button(f"{what} as CSV", lambda: results.export(df, "csv"),
+                            file_name=f"results-{key}.csv",
                             mime="text/csv", key=f"res_dl_{key}_csv", on_click="ignore",
                             icon=":material/download:")
-    cols[1].download_button(f"{what} as JSON", results.export(df, "json"),
+    cols[1].download_button(f"{what} as JSON", lambda: results.export(df, "json"),
                             file_name=f"results-{key}.json", mime="application/json",
                             key=f"res_dl_{key}_json", on_click="ignore",
                             icon=":material/download:")
@@ -122,10 +123,10 @@ def _significance(selected) -> None:
         st.markdown(f"- {results.significance_line(entry)}")
     frame = results.significance_frame(entries)
     cols = st.columns([1, 1, 2])
-    cols[0].download_button("Significance as CSV", results.export(frame, "csv"),
+    cols[0].download_button("Significance as CSV", lambda: results.export(frame, "csv"),
                             file_name="significance.csv", mime="text/csv", key="res_dl_sig_csv",
                             on_click="ignore", icon=":material/download:")
-    cols[1].download_button("Significance as JSON", results.export(frame, "json"),
+    cols[1].download_button("Significance as JSON", lambda: results.export(frame, "json"),
                             file_name="significance.json", mime="application/json",
                             key="res_dl_sig_json", on_click="ignore", icon=":material/download:")
     for i, entry in enumerate(e for e in entries if not e.get("error")):
@@ -159,7 +160,7 @@ def _flips(entry: dict, index: int) -> None:
 
 
 def benchmark_results() -> None:
-    everything = results.table()
+    everything = _table()
     if everything.empty:
         st.info(HOW_TO_GET_RESULTS)
         return
@@ -172,7 +173,7 @@ def benchmark_results() -> None:
     shown = results.filter_table(everything, models, benchmarks)
     st.caption(f"{len(shown)} of {len(everything)} results. Click a column header to sort; "
                "tick rows to compare them.")
-    event = st.dataframe(_styled(shown), hide_index=True, width="stretch", key="res_table",
+    event = st.dataframe(shown, hide_index=True, width="stretch", key="res_table",
                          on_select="rerun", selection_mode="multi-row",
                          column_order=_shown_columns(shown), column_config=_column_config(shown))
     rows = [r for r in event.selection.rows if r < len(shown)]
@@ -206,7 +207,10 @@ def training_comparison() -> None:
     smoothing = cols[2].slider("Smoothing", 0.0, 0.999, 0.6, step=0.001, format="%.3f",
                                key="res_smoothing",
                                help="debiased exponential moving average; the raw curve stays faded")
-    curves = results.curves([by_id[i] for i in picked], metric, x=x)
+    # A run's curve changes only with its own events (a METRICS_UPDATE while it trains).
+    when = (tuple(picked), metric, x, tuple(live.newest_event(i) for i in picked))
+    curves = live.cached(st.session_state, "res_cache_curves", when,
+                         lambda: results.curves([by_id[i] for i in picked], metric, x=x))
     if curves:
         st_echarts(metric_chart(curves, y_name=metric, smoothing=smoothing,
                                 x_name="step" if x == "step" else "seconds since start"),
@@ -225,11 +229,11 @@ def training_comparison() -> None:
 
 
 def sample_inspector() -> None:
-    everything = results.table()
+    everything = _table()
     if everything.empty:
         st.info(HOW_TO_GET_RESULTS)
         return
-    labels = {int(r["ID"]): results.label(r) for r in results.records(everything)}
+    labels = results.labels(everything)
     rid = st.selectbox("Result", list(labels), key="res_inspect_result", format_func=labels.get)
     try:
         rows = comparison.read_details(results.details_path(rid))

@@ -56,6 +56,29 @@ def test_table_has_one_row_per_result_newest_first(home):
     assert str(row["Date"].tz) == "UTC"
 
 
+def test_stamp_moves_with_results_and_labels_match_label(home):
+    empty = results.stamp()
+    seed()
+    seeded = results.stamp()
+    assert seeded != empty and seeded[0] == 4
+    assert results.stamp() == seeded  # nothing written: a page may keep its table
+    df = results.table()
+    assert results.labels(df) == {int(r["ID"]): results.label(r) for r in results.records(df)}
+    rid = _add_result("m", "humaneval", {"pass@1": 0.1}, "pass@1")
+    assert results.stamp() == (5, rid)
+    with ledger.writer() as conn:
+        conn.execute("DELETE FROM result WHERE id = ?", (1,))
+    assert results.stamp() == (4, rid)  # a deletion moves it too
+
+
+def test_details_path_reads_one_row(home):
+    rid = _add_result("m", "humaneval", {"pass@1": 0.1}, "pass@1")
+    with ledger.writer() as conn:
+        conn.execute("UPDATE result SET details_path = '/x/samples.jsonl' WHERE id = ?", (rid,))
+    assert results.details_path(rid) == "/x/samples.jsonl"
+    assert results.details_path(rid + 1) is None
+
+
 def test_benchmark_specific_metrics_get_their_own_columns(home):
     _add_result("llava", "docvqa", {"anls": 0.61}, "anls")
     _add_result("whisper", "librispeech", {"wer": 0.12, "cer": 0.05}, "wer", duration_s=3.0)

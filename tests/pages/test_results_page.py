@@ -7,6 +7,7 @@ import json
 
 import pytest
 import streamlit.testing.v1.app_test as app_test_module
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -22,17 +23,27 @@ APP = str(REPO / "app.py")
 def media(monkeypatch):
     """Keep each run's in-memory media storage, to read what a download button serves."""
     stores: list[MemoryMediaFileStorage] = []
+    managers: list[MediaFileManager] = []
 
     class Recording(MemoryMediaFileStorage):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             stores.append(self)
 
+    class Managers(MediaFileManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            managers.append(self)
+
     monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Recording)
+    monkeypatch.setattr(app_test_module, "MediaFileManager", Managers)
 
     def download(at: AppTest, key: str) -> str:
         button = next(b for b in at.get("download_button") if b.key == key)
-        return stores[-1].get_file(button.proto.url.rsplit("/", 1)[-1]).content.decode()
+        url = button.proto.url
+        if button.proto.deferred_file_id:  # made on click: click it
+            url = managers[-1].execute_deferred(button.proto.deferred_file_id)
+        return stores[-1].get_file(url.rsplit("/", 1)[-1]).content.decode()
 
     return download
 

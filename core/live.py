@@ -1,0 +1,56 @@
+"""Live fragments that skip their queries while the ledger stands still.
+
+The ledger's `event` table is append-only with a monotonic id, and every change a page shows
+writes an event in the same transaction: status changes, each batch of parsed output (one
+LOG_LINE / METRICS_UPDATE per pass), checkpoints, GPU samples, deletions, queue moves, prunes.
+So a fragment that keeps what it drew together with the newest event id it drew from asks one
+indexed question per tick ("is there a newer event?") and redraws from what it kept when
+there is none.
+
+What changes without an event (wall time: durations, ETA, "x ago"; the supervisor's pid file;
+a live GPU probe) is handled by the caller: time-dependent text is computed at draw time from
+the kept rows (cheap, no query), and `stamp(every_s=...)` adds a coarse time bucket so data
+read from outside the ledger is refreshed at that pace at worst.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, MutableMapping, TypeVar
+
+from core import ledger
+
+T = TypeVar("T")
+
+
+def newest_event(job_id: int | None = None) -> int:
+    """The id of the newest event in the ledger (or of one job's events); 0 when none.
+
+    One index seek either way: MAX over the rowid for the whole table, MAX over the rowid
+    within one job_id of the event.job_id index for a job."""
+    with ledger.reader() as conn:
+        if job_id is None:
+            return int(conn.execute("SELECT MAX(id) FROM event").scalar() or 0)
+        return int(conn.execute("SELECT MAX(id) FROM event WHERE job_id = ?",
+                                (int(job_id),)).scalar() or 0)
+
+
+def stamp(job_id: int | None = None, every_s: float | None = None,
+          now: float | None = None) -> tuple[int, int | None]:
+    """What a fragment's cached data depends on: the newest event id (of one job), and with
+    every_s the current time bucket of that many seconds."""
+    bucket = None
+    if every_s:
+        bucket = int((time.time() if now is None else now) // every_s)
+    return newest_event(job_id), bucket
+
+
+def cached(state: MutableMapping[str, Any], key: str, when: Any, compute: Callable[[], T]) -> T:
+    """compute(), or what it returned last time for the same `when` (a stamp plus whatever
+    else the data depends on: widget values, a job id). Kept in `state` (a page's
+    st.session_state, under a page-prefixed key), one entry per key."""
+    entry = state.get(key)
+    if entry is not None and entry[0] == when:
+        return entry[1]
+    value = compute()
+    state[key] = (when, value)
+    return value
