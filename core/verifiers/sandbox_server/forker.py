@@ -47,6 +47,10 @@ class Forker:
         theirs.close()
         ours.settimeout(30)  # a fork takes milliseconds; a stuck forker is replaced
         self.sock, self.pid, self.buf = ours, pid, b""
+        try:
+            self.pidfd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self.pidfd = None
 
     def send(self, uid: int, cpu: int | None, raw: bytes, fds: list[int]) -> None:
         """Ask for a program process running as `uid` (pinned to `cpu`) from the spec's bytes
@@ -76,6 +80,8 @@ class Forker:
 
     def restart(self) -> None:
         self.sock.close()
+        if self.pidfd is not None:
+            os.close(self.pidfd)
         try:
             os.kill(self.pid, signal.SIGKILL)
         except ProcessLookupError:

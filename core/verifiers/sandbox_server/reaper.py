@@ -15,14 +15,16 @@ def workdir_for(uids: list[int]) -> str:
     return f"/tmp/halo-run-{uids[0]}"
 
 
-def cleanup_uids(uids: list[int], program_gone: bool = False) -> None:
+def cleanup_uids(uids: list[int], program_gone: bool = False,
+                 known: dict[int, int] | None = None) -> None:
     """After a run: kill what is left of its uids, remove its workdir and what the uids left
     in the private tmp dirs. `program_gone`: the program process has exited, so anything of
     the run still alive was re-parented to us (subreaper): our children list is enough to
-    know whether the full look through /proc is needed."""
+    know whether the full look through /proc is needed. `known`: pid -> pidfd of our own
+    long-lived children (forker, harness workers), not looked up while alive."""
     if not uids:
         return  # same-uid mode: the monitor cleaned its own subtree
-    if not (program_gone and children_clear(uids)):
+    if not (program_gone and children_clear(uids, known)):
         kill_uids(uids)
     rmtree(workdir_for(uids))
     sweep(uids)
@@ -118,14 +120,31 @@ def uid_of(pid: int) -> int | None:
         return None
 
 
-def children_clear(uids: list[int]) -> bool:
-    """True when none of our direct children runs as one of `uids` (False if unknown)."""
+def children_clear(uids: list[int], known: dict[int, int] | None = None) -> bool:
+    """True when none of our direct children runs as one of `uids` (False if unknown).
+    A child in `known` (pid -> pidfd) whose pidfd says it is alive is that process, not one
+    of the run's (a live process's pid is never reused): one signal-0 call instead of
+    reading its /proc status, which is most of the cleanup's cost."""
     me = os.getpid()
     try:
         kids = read_small(f"/proc/{me}/task/{me}/children", 1 << 16).split()
     except OSError:
         return False
-    return not any(uid_of(int(pid)) in uids for pid in kids)
+    for raw in kids:
+        pid = int(raw)
+        if known and pid in known and alive(known[pid]):
+            continue
+        if uid_of(pid) in uids:
+            return False
+    return True
+
+
+def alive(pidfd: int) -> bool:
+    try:
+        signal.pidfd_send_signal(pidfd, 0)
+        return True
+    except OSError:
+        return False
 
 
 def proc_table() -> list[tuple[int, int, int]]:

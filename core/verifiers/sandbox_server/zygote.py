@@ -538,7 +538,7 @@ class Zygote:
                 os.close(fd)
             run.outputs = None
         try:
-            cleanup_uids(run.uids, program_gone=run.program_gone)
+            cleanup_uids(run.uids, program_gone=run.program_gone, known=self.known_children())
         finally:
             result["duration_s"] = time.monotonic() - run.started
             try:
@@ -548,6 +548,13 @@ class Zygote:
                 pass
             for fd in run.fds:
                 os.close(fd)
+
+    def known_children(self) -> dict[int, int]:
+        """pid -> pidfd of the forker and the harness workers (see reaper.children_clear)."""
+        known = {w.pid: w.pidfd for w in self.workers.values()}
+        if self.forker.pidfd is not None:
+            known[self.forker.pid] = self.forker.pidfd
+        return known
 
     def next_timeout(self) -> int:
         pending = [r.deadline for r in self.runs.values() if r.ready]
