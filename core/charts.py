@@ -43,7 +43,7 @@ def metric_chart(series: list[dict], x_name: str = "step", y_name: str = "",
         xs = [x * 1000 for x in s["x"]] if time_axis else s["x"]
         # A line needs two points: a lone point (a benchmark's one verification rate, a RAFT
         # run's first cycle) is drawn as a dot, or the chart shows empty axes.
-        lone = len(s["x"]) == 1
+        lone = sum(v is not None for v in s["y"]) == 1  # buckets with no sample are None
         raw = {"name": s["name"], "type": "line", "showSymbol": lone, "symbolSize": 8,
                "sampling": "lttb",
                "data": _points(xs, s["y"]), "lineStyle": {"width": 1.5, "color": colour},

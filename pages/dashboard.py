@@ -9,8 +9,7 @@ import html
 
 import streamlit as st
 
-from core import cpuload, dashboard, joblist, monitor
-from core.dashboard import monitor_link
+from core import cpuload, dashboard, joblist, monitor, pagelinks
 from core.charts import grouped_bars, metric_chart
 from core.theme import PALETTE, status_badge
 
@@ -80,8 +79,9 @@ def _active(jobs: list[dict]) -> None:
         prog = job["progress"]
         with st.container(border=True):
             cols = st.columns([3, 1, 1, 1])
-            cols[0].markdown(f"[#{job['id']} {_md(job['name'])}]({job['link']}) · "
-                             f"{status_badge(job['status'])} · {job['kind']}")
+            with cols[0].container(horizontal=True, vertical_alignment="center", gap="small"):
+                pagelinks.monitor(job["id"], f"#{job['id']} {job['name']}")
+                st.markdown(f"{status_badge(job['status'])} · {job['kind']}")
             cols[1].caption(f"elapsed {monitor.format_duration(prog.get('elapsed_s'))}")
             cols[2].caption(f"ETA {monitor.format_duration(prog['eta_s'])}" if prog.get("eta_s")
                             else "ETA –")
@@ -102,9 +102,11 @@ def _queued(queue: list[dict], slots: dict) -> None:
     st.caption(f"{len(queue)} waiting, claimed top first; {where}. Reorder them on "
                "[Jobs](/jobs).")
     for q in queue[:8]:
-        st.markdown(f"{q['place']}. [#{q['id']} {_md(q['name'])}]({monitor_link(q['id'])}) · "
-                    f"{q['kind']} · priority {q['priority']} · {q['gpus']} GPU slot"
-                    f"{'s' if q['gpus'] != 1 else ''}")
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.markdown(f"{q['place']}.")
+            pagelinks.monitor(q["id"], f"#{q['id']} {q['name']}")
+            st.markdown(f"{q['kind']} · priority {q['priority']} · {q['gpus']} GPU slot"
+                        f"{'s' if q['gpus'] != 1 else ''}")
     if len(queue) > 8:
         st.caption(f"and {len(queue) - 8} more on Jobs.")
 

@@ -11,7 +11,7 @@ import time
 
 import streamlit as st
 
-from core import job_actions, joblist, jobs, monitor
+from core import job_actions, joblist, jobs, monitor, pagelinks
 from core.dashboard import monitor_link
 from core.theme import status_badge
 
@@ -199,12 +199,16 @@ def _slots() -> None:
                    "Start it from the sidebar or with `halo-forge supervisor start`.")
     for h in info["holders"]:
         devices = ", ".join(h["devices"]) or "(not pinned)"
-        st.markdown(f"GPU **{html.escape(devices)}** · [#{h['job']} {_md(h['name'])}]"
-                    f"({monitor_link(h['job'])}) · {status_badge(h['status'])} · "
-                    f"{h['gpus']} slot{'s' if h['gpus'] != 1 else ''}")
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.markdown(f"GPU **{html.escape(devices)}**")
+            pagelinks.monitor(h["job"], f"#{h['job']} {h['name']}")
+            st.markdown(f"{status_badge(h['status'])} · {h['gpus']} slot"
+                        f"{'s' if h['gpus'] != 1 else ''}")
     for r in info["remote"]:
-        st.markdown(f"{r['executor']} · [#{r['job']} {_md(r['name'])}]({monitor_link(r['job'])}) "
-                    f"· {status_badge(r['status'])} · on the cluster's GPUs")
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.markdown(f"{r['executor']}")
+            pagelinks.monitor(r["job"], f"#{r['job']} {r['name']}")
+            st.markdown(f"{status_badge(r['status'])} · on the cluster's GPUs")
     if not info["queue"]:
         st.caption("Nothing queued.")
         return
@@ -212,7 +216,7 @@ def _slots() -> None:
     for q in info["queue"]:
         cols = st.columns([1, 12, 5, 1, 1], vertical_alignment="center", gap="small")
         cols[0].markdown(f"**{q['place']}.**")
-        cols[1].markdown(f"[#{q['id']} {_md(q['name'])}]({monitor_link(q['id'])}) · {q['kind']}")
+        pagelinks.monitor(q["id"], f"#{q['id']} {q['name']} · {q['kind']}", container=cols[1])
         cols[2].caption(f"priority {q['priority']} · {q['gpus']} GPU slot"
                         f"{'s' if q['gpus'] != 1 else ''}")
         cols[3].button("↑", key=f"jobs_up_{q['id']}", on_click=_move, args=(q["id"], "up"),
@@ -220,10 +224,6 @@ def _slots() -> None:
         cols[4].button("↓", key=f"jobs_down_{q['id']}", on_click=_move,
                        args=(q["id"], "down"), help="move down (within its priority)",
                        disabled=q["place"] == len(info["queue"]))
-
-
-def _md(text: str) -> str:
-    return html.escape(text).replace("[", "\\[").replace("]", "\\]").replace("*", "\\*")
 
 
 def render() -> None:

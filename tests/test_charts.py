@@ -20,3 +20,10 @@ def test_long_series_stay_plain_lines():
     many = {"name": "loss", "x": list(range(50)), "y": [1.0 / (i + 1) for i in range(50)]}
     (line,) = metric_chart([many])["series"]
     assert line["showSymbol"] is False
+
+
+def test_one_sample_among_empty_buckets_is_drawn_too():
+    """The Dashboard's GPU history buckets a window: one stored sample, the rest None."""
+    gappy = {"name": "power", "x": [1, 2, 3, 4], "y": [None, None, 95.0, None]}
+    (line,) = metric_chart([gappy], time_axis=True)["series"]
+    assert line["showSymbol"] is True

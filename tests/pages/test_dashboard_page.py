@@ -129,5 +129,23 @@ def test_queued_jobs_appear_in_claim_order(home):
     high = jobs.submit("command", {"command": ["echo", "high"]}, name="urgent one", priority=3)
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     assert not at.exception
-    lines = [m.value for m in at.markdown if "GPU slot" in m.value and "[#" in m.value]
-    assert lines[0].startswith(f"1. [#{high} urgent one]") and lines[1].startswith(f"2. [#{low} low one]")
+    texts = [m.value for m in at.markdown]
+    first = texts.index(f"[#{high} urgent one](/monitor?job={high})")  # outside the app's
+    second = texts.index(f"[#{low} low one](/monitor?job={low})")  # navigation: plain links
+    assert texts[first - 1] == "1." and texts[second - 1] == "2." and first < second
+    assert "priority 3" in texts[first + 1]
+
+
+def test_job_links_stay_in_the_tab_inside_the_app(home):
+    """Inside st.navigation the links are page links (same tab) carrying ?job=N."""
+    from core import jobs
+
+    job = jobs.submit("command", {"command": ["echo"]}, name="waiting")
+    script = ("import streamlit as st\n"
+              f"st.navigation([st.Page({PAGE!r}), st.Page({str(REPO / 'pages/monitor.py')!r})]).run()\n")
+    at = AppTest.from_string(script, default_timeout=30).run()
+    assert not at.exception
+    links = {el.proto.label: el.proto for el in at.get("page_link")}
+    assert f"#{job} waiting" in links
+    assert links[f"#{job} waiting"].query_string == f"job={job}"
+    assert not [m for m in at.markdown if "](/monitor?job=" in m.value]  # no new-tab links

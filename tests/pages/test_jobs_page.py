@@ -126,7 +126,8 @@ def test_gpu_slots_show_who_holds_what(home, monkeypatch):
         conn.exec_driver_sql("UPDATE job SET status='RUNNING', env=? WHERE id=?",
                              (json.dumps({"CUDA_VISIBLE_DEVICES": "1"}), held))
     at = _run()
-    text = " ".join(m.value for m in at.markdown)
-    assert "**1 of 2** GPU slots held · 1 free" in text
-    assert f"GPU **1** · [#{held} holder]" in text
-    assert "waiter" in text
+    texts = [m.value for m in at.markdown]
+    assert any("**1 of 2** GPU slots held · 1 free" in t for t in texts)
+    holder = texts.index(f"[#{held} holder](/monitor?job={held})")
+    assert texts[holder - 1] == "GPU **1**" and "1 slot" in texts[holder + 1]
+    assert any("waiter" in t for t in texts)
