@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -30,6 +29,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# One torch thread on both sides (the engine inherits it through the supervisor): on a shared
+# 2-core machine a second thread only fights the other processes and makes figures noisy.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 PROMPTS = ["What is the capital of France?", "Give me a short greeting.",
            "How many days are in a week?", "Explain what a function is.",
@@ -37,52 +39,54 @@ PROMPTS = ["What is the capital of France?", "Give me a short greeting.",
 SYSTEM = "You are a helpful assistant."
 
 
-def in_process(model_dir: str, prompts: list[str], new_tokens: int, repeats: int) -> list[tuple]:
+def in_process(model_dir: str, new_tokens: int):
+    """A function prompt -> (ttft, decode tokens/s, tokens) with the model loaded here."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, TextIteratorStreamer
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.generation.streamers import BaseStreamer
+
+    class Clock(BaseStreamer):
+        """Times each generated token (generate calls put() once with the prompt first)."""
+
+        def __init__(self):
+            self.times: list[float] = []
+            self.calls = 0
+
+        def put(self, value):
+            self.calls += 1
+            if self.calls > 1:
+                self.times.append(time.perf_counter())
+
+        def end(self):
+            pass
 
     tok = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
-    out = []
-    for _ in range(repeats):
-        for prompt in prompts:
-            msgs = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
-            ids = tok.apply_chat_template(msgs, add_generation_prompt=True, return_tensors="pt",
-                                          return_dict=True)
-            streamer = TextIteratorStreamer(tok, skip_prompt=True)
-            first: list[float] = []
 
-            def consume():
-                for piece in streamer:
-                    if piece and not first:
-                        first.append(time.perf_counter())
+    def one(prompt: str) -> tuple:
+        msgs = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
+        ids = tok.apply_chat_template(msgs, add_generation_prompt=True, return_tensors="pt",
+                                      return_dict=True)
+        clock = Clock()
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            model.generate(**ids, max_new_tokens=new_tokens, do_sample=False, streamer=clock)
+        n = len(clock.times)
+        ttft = clock.times[0] - t0
+        rate = (n - 1) / (clock.times[-1] - clock.times[0]) if n > 1 else None
+        return ttft, rate, n
 
-            reader = threading.Thread(target=consume)
-            reader.start()
-            t0 = time.perf_counter()
-            with torch.no_grad():
-                gen = model.generate(**ids, max_new_tokens=new_tokens, do_sample=False,
-                                     streamer=streamer)
-            t1 = time.perf_counter()
-            reader.join()
-            n = gen.shape[1] - ids["input_ids"].shape[1]
-            ttft = (first[0] if first else t1) - t0
-            out.append((ttft, (n - 1) / (t1 - t0 - ttft) if n > 1 and t1 - t0 > ttft else None, n))
-    return out
+    return one
 
 
-def endpoint(url: str, prompts: list[str], new_tokens: int, repeats: int) -> list[tuple]:
+def endpoint(url: str, prompt: str, new_tokens: int) -> tuple:
     from core import chat
 
-    out = []
-    for _ in range(repeats):
-        for prompt in prompts:
-            reply = chat.Reply()
-            msgs = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
-            for _piece in chat.stream(url, msgs, chat.Params(temperature=0.0, max_tokens=new_tokens), reply):
-                pass
-            out.append((reply.ttft_s, reply.tokens_per_s, reply.tokens))
-    return out
+    reply = chat.Reply()
+    msgs = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
+    for _piece in chat.stream(url, msgs, chat.Params(temperature=0.0, max_tokens=new_tokens), reply):
+        pass
+    return reply.ttft_s, reply.tokens_per_s, reply.tokens
 
 
 def rss_mb(root_pid: int) -> tuple[float, float]:
@@ -139,8 +143,14 @@ def main() -> int:
             job = service.wait_ready(job_id, timeout=600)
             ready_s = time.perf_counter() - t0
             url = job["endpoint"]
-            endpoint(url, prompts[:1], 4, 1)  # warm-up (first request loads lazy parts)
-            served = endpoint(url, prompts, args.new_tokens, args.repeats)
+            local_one = in_process(model_dir, args.new_tokens)
+            endpoint(url, prompts[0], 4)  # warm-up (the first request loads lazy parts)
+            local_one(prompts[0])
+            served, local = [], []
+            for _ in range(args.repeats):  # interleaved: both paths see the same machine load
+                for prompt in prompts:
+                    served.append(endpoint(url, prompt, args.new_tokens))
+                    local.append(local_one(prompt))
             engine_mb, group_mb = rss_mb(job["pid"])
             from core import jobs
 
@@ -149,12 +159,10 @@ def main() -> int:
         finally:
             sup.terminate()
             sup.wait(timeout=30)
-        in_process(model_dir, prompts[:1], 4, 1)  # warm-up
-        local = in_process(model_dir, prompts, args.new_tokens, args.repeats)
 
     s_ttft, s_rate, s_n = _summary(served)
     l_ttft, l_rate, l_n = _summary(local)
-    print(f"tiny model, {len(prompts)} prompts x {args.repeats}, greedy, up to {args.new_tokens} new tokens, streamed")
+    print(f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}; tiny model, {len(prompts)} prompts x {args.repeats}, greedy, up to {args.new_tokens} new tokens, streamed")
     print(f"serve job ready (submit -> MODEL_READY): {ready_s:.1f} s")
     print(f"{'path':<28}{'TTFT median':>14}{'tokens/s median':>18}{'tokens/reply':>14}")
     print(f"{'in-process generate':<28}{l_ttft * 1000:>11.1f} ms{l_rate:>18.1f}{l_n:>14.1f}")

@@ -145,17 +145,20 @@ def stream(endpoint: str, messages: list[dict], params: Params | None = None,
             if chunk.get("usage"):
                 stats.usage = chunk["usage"]
             for choice in chunk.get("choices") or []:
-                piece = (choice.get("delta") or {}).get("content") or ""
+                delta = choice.get("delta") or {}
                 if choice.get("finish_reason"):
                     stats.finish_reason = choice["finish_reason"]
-                if piece:
-                    now = time.perf_counter()
-                    if stats.ttft_s is None:
-                        stats.ttft_s = now - started
-                    stats.pieces += 1
-                    stats.text += piece
-                    stats.duration_s = now - started
-                    yield piece
+                if delta.get("content") is None:
+                    continue
+                # A token that decodes to nothing (a special token) still counts as one.
+                now = time.perf_counter()
+                if stats.ttft_s is None:
+                    stats.ttft_s = now - started
+                stats.pieces += 1
+                stats.duration_s = now - started
+                if delta["content"]:
+                    stats.text += delta["content"]
+                    yield delta["content"]
     finally:
         resp.close()
         stats.duration_s = time.perf_counter() - started

@@ -100,7 +100,7 @@ for col, key in zip(cols, sides):
                   format_func=lambda i: _label(by_id[i]))
     col.caption(f"`{by_id[st.session_state[key]]['endpoint']}`")
 
-with st.expander("Settings", expanded=False):
+with st.expander("System prompt and sampling", expanded=False):
     system = st.text_area("System prompt", "You are a helpful assistant.", key="chat_system")
     c1, c2, c3 = st.columns(3)
     temperature = c1.slider("Temperature", 0.0, 2.0, 0.7, 0.05, key="chat_temperature")
@@ -166,6 +166,8 @@ def _reply(key: str) -> None:
             history[key].pop()  # the prompt goes back, so a retry does not send it twice
             st.error(str(exc))
             return
+        if not reply.text:
+            st.caption("The model returned no text (only tokens that decode to nothing).")
         st.caption(_stat_line(reply))
     pending.pop(key, None)
     history[key].append({"role": "assistant", "content": reply.text, "meta": _stat_line(reply)})

@@ -1,0 +1,54 @@
+"""Chat in Chromium against a tiny model served by a real serve job: send a message, see the
+reply stream in with its TTFT and tokens/s, then the A/B view side by side."""
+from __future__ import annotations
+
+from core.models.presets import tiny_model_dir
+from core.models.tiny import build_tiny_model
+from core.serving import service
+from tests.browser.conftest import no_exception, screenshot, wait_app
+from tests.serving.served import free_port
+
+
+def test_chat_streams_a_reply_and_shows_ab(ui, page):
+    build_tiny_model(tiny_model_dir(), seed=0)
+    job_id = service.start("tiny", port=free_port(), idle_minutes=0)
+    service.wait_ready(job_id, timeout=300)
+
+    page.goto(f"{ui.url}/chat")
+    wait_app(page)
+    try:
+        page.locator("[data-testid='stChatInputTextArea']").wait_for(timeout=30000)
+    finally:
+        screenshot(page, "chat-open")
+    page.get_by_text("System prompt and sampling").first.click()
+    tokens = page.get_by_label("Max tokens")
+    tokens.fill("24")
+    tokens.press("Enter")
+    wait_app(page)
+    box = page.locator("[data-testid='stChatInputTextArea']")
+    box.fill("What is the capital of France?")
+    box.press("Enter")
+    reply = page.locator("[data-testid='stChatMessage']").nth(1)
+    reply.wait_for(timeout=60000)
+    page.get_by_text("tok/s").first.wait_for(timeout=60000)
+    no_exception(page)
+    assert reply.inner_text().strip()
+    screenshot(page, "chat-reply")
+
+    page.get_by_role("button", name="New chat").click()
+    wait_app(page)
+    page.get_by_text("A/B", exact=True).first.click()
+    wait_app(page)
+    box.fill("Name three colours.")
+    box.press("Enter")
+    page.get_by_text("Model B").first.wait_for(timeout=30000)
+    page.wait_for_function(
+        "() => (document.body.innerText.match(/tok\\/s/g) || []).length >= 2", timeout=90000)
+    wait_app(page)
+    no_exception(page)
+    assert page.get_by_text("Model A").count() >= 1
+    replies = page.locator("[data-testid='stChatMessage']")
+    assert replies.count() == 4  # one prompt and one reply on each side
+    assert page.get_by_text("24 tokens").count() == 2
+    screenshot(page, "chat-ab")
+    assert not page.js_errors, page.js_errors
