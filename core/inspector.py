@@ -32,13 +32,28 @@ def overview(rows: list[dict], metric: str | None = None):
 
 
 def tests_table(row: dict):
-    """The verifier's per-test records of one sample (empty when the verdict has none)."""
+    """The verifier's per-test records of one sample: name, passed, status, the failing
+    line and expected vs actual where the verifier reports them, and its message."""
     import pandas as pd
 
+    columns = ["Test", "Passed", "Status", "Line", "Expected", "Actual", "Message"]
     tests = row.get("tests") or []
     return pd.DataFrame([{"Test": t.get("name", ""), "Passed": bool(t.get("passed")),
-                          "Status": t.get("status", ""), "Message": t.get("message", "")}
-                         for t in tests], columns=["Test", "Passed", "Status", "Message"])
+                          "Status": t.get("status", ""), "Line": t.get("line", ""),
+                          "Expected": t.get("expected", ""), "Actual": t.get("actual", ""),
+                          "Message": t.get("message", "")}
+                         for t in tests], columns=columns)
+
+
+def first_failure(row: dict) -> str:
+    """"line: expected X, got Y" of the first failing test that says so, else ""."""
+    for t in row.get("tests") or []:
+        if t.get("passed"):
+            continue
+        where = t.get("line") or t.get("name", "")
+        if t.get("expected") or t.get("actual"):
+            return f"{where}: expected {t.get('expected', '')}, got {t.get('actual', '')}"
+    return ""
 
 
 def verdict_line(row: dict) -> str:
@@ -47,7 +62,11 @@ def verdict_line(row: dict) -> str:
         if row.get("passed") is None:
             return "not verified (the run was stopped)"
         status = row.get("status") or ("pass" if row["passed"] else "fail")
-        return status if row["passed"] else f"{status}: {row.get('message') or 'no message'}"
+        if row["passed"]:
+            return status
+        detail = first_failure(row)
+        line = f"{status}: {row.get('message') or 'no message'}"
+        return f"{line} ({detail})" if detail and detail not in line else line
     scores = row.get("scores") or {}
     return ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                      for k, v in scores.items())

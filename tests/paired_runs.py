@@ -19,7 +19,9 @@ def code_rows(outcomes: dict[str, list[bool]], prefix: str = "") -> list[dict]:
                          "message": "" if ok else "test 1: assert f() == 3: AssertionError",
                          "tests": [{"name": "test 1", "passed": ok,
                                     "message": "" if ok else "assert f() == 3: expected 3, got 0",
-                                    "status": "pass" if ok else "fail"}]})
+                                    "status": "pass" if ok else "fail",
+                                    "line": "" if ok else "assert f() == 3",
+                                    "expected": "" if ok else "3", "actual": "" if ok else "0"}]})
     return rows
 
 

@@ -280,9 +280,12 @@ def test_sample_inspector_shows_items_and_per_test_output(home):
     at.run()
     assert not at.exception
     texts = [m.value for m in at.markdown]
-    assert any(t.startswith("**HumanEval/50 · sample 0**: fail: test 1: assert f() == 3") for t in texts)
+    assert any(t.startswith("**HumanEval/50 · sample 0**: fail: test 1: assert f() == 3") and
+               t.endswith("(assert f() == 3: expected 3, got 0)") for t in texts), texts
     tests = [d.value for d in at.dataframe if "Test" in d.value.columns]
     assert tests and tests[0].iloc[0]["Message"] == "assert f() == 3: expected 3, got 0"
+    first = tests[0].iloc[0]
+    assert (first["Line"], first["Expected"], first["Actual"]) == ("assert f() == 3", "3", "0")
 
 
 def test_models_by_short_name_once_and_no_none_cells(home):
