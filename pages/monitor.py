@@ -27,7 +27,9 @@ labels = {c["id"]: f"#{c['id']} · {c['name']} · {c['kind']}" for c in choices}
 # every rerun after a pick would read the old id back and snap the picker to it.
 url_job = st.query_params.get("job")
 wanted = st.session_state.pop("monitor_job", None)
-if wanted is None and url_job != st.session_state.get("mon_url_job"):
+# A picker with no state (the page was left, then opened again) also takes the URL's job.
+if wanted is None and (url_job != st.session_state.get("mon_url_job")
+                       or "mon_job" not in st.session_state):
     wanted = url_job
 try:
     wanted = int(wanted) if wanted is not None else None

@@ -170,3 +170,14 @@ def test_a_new_checkpoint_brings_a_toast(home):
     assert [t.value for t in at.toast] == [f"Job #{job}: checkpoint saved at step 30"]
     at.run()
     assert not at.toast
+
+
+def test_coming_back_to_the_same_url_opens_that_job(home):
+    """Monitor on ?job=N, away to another page (the picker's state is dropped), back to the
+    same ?job=N: that job, not the newest running one."""
+    ids = seed()
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["mon_url_job"] = str(ids["FAILED"])  # written on the earlier visit
+    at.query_params["job"] = str(ids["FAILED"])  # no picker state: it was dropped on leaving
+    at.run()
+    assert at.selectbox(key="mon_job").value == ids["FAILED"]
