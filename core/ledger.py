@@ -120,7 +120,11 @@ class Conn(sqlite3.Connection):
 
 
 _lock = threading.Lock()
-_local = threading.local()
+# Idle connections per (pid, file), shared by the process's threads (SQLite is built
+# serialized here, and a connection serves one transaction at a time). Not per thread: the UI
+# runs each rerun in a new thread, and per-thread connections would pile up, never closed.
+_idle: dict[tuple[int, str], list[Conn]] = {}
+POOL_MAX = 8  # idle connections kept per file; more are closed on release
 _opened: list[Conn] = []  # every connection, so that reset_engines() can close them all
 _checked: dict[tuple[int, str], int] = {}  # (pid, path) checked in this process -> its inode
 
@@ -171,12 +175,20 @@ def _acquire(path: Path | None) -> Conn:
             if _checked.get(key) != ino or ino is None:
                 open_file(path)
                 _checked[key] = ino = os.stat(path).st_ino
-    idle = _local.__dict__.setdefault("pools", {}).setdefault(key, [])
-    while idle:
-        con = idle.pop()
-        if con.ino == ino:
-            return con
-        _discard(con)
+    stale = []
+    with _lock:
+        idle = _idle.setdefault(key, [])
+        while idle:
+            con = idle.pop()
+            if con.ino == ino:
+                break
+            stale.append(con)
+        else:
+            con = None
+    for old in stale:  # connections to a file that was replaced (a restore)
+        _discard(old)
+    if con is not None:
+        return con
     con = _connect(path)
     con.ino = ino
     return con
@@ -184,7 +196,12 @@ def _acquire(path: Path | None) -> Conn:
 
 def _release(con: Conn, path: Path | None) -> None:
     path = Path(path) if path else paths.ledger_path()
-    _local.__dict__.setdefault("pools", {}).setdefault((os.getpid(), str(path)), []).append(con)
+    with _lock:
+        idle = _idle.setdefault((os.getpid(), str(path)), [])
+        if len(idle) < POOL_MAX:
+            idle.append(con)
+            return
+    _discard(con)
 
 
 def _discard(con: Conn) -> None:
@@ -326,7 +343,7 @@ def reset_engines() -> None:
                 pass
         _opened.clear()
         _checked.clear()
-    _local.__dict__.pop("pools", None)
+        _idle.clear()
 
 
 @contextmanager

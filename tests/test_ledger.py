@@ -264,3 +264,29 @@ def test_a_bad_file_is_refused_in_one_sentence_and_never_written(home, make, wor
     assert re.search(words, message) and "left untouched" in message and "\n" not in message
     assert path.read_bytes() == before
     assert not (path.parent / "ledger.db-wal").exists() or make is _damaged
+
+
+def test_connections_are_shared_by_threads_not_piled_up_per_thread(home):
+    import threading
+
+    with ledger.writer() as conn:
+        _job(conn)
+    for _ in range(50):  # the UI runs every rerun in a new thread
+        t = threading.Thread(target=ledger.list_jobs)
+        t.start()
+        t.join()
+    assert len(ledger._opened) <= 2
+
+    barrier = threading.Barrier(12)
+
+    def busy():
+        with ledger.reader() as conn:
+            barrier.wait(timeout=30)  # 12 transactions open at once: 12 connections
+            conn.execute("SELECT COUNT(*) FROM job").scalar()
+
+    threads = [threading.Thread(target=busy) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(ledger._opened) == ledger.POOL_MAX  # the extra ones were closed on release
