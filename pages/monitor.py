@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from core import energy, job_actions, jobs, monitor
 from core.charts import metric_chart
@@ -69,6 +70,12 @@ def _header(job: dict) -> None:
                    f"{energy.format_mem(job.get('peak_mem_mb'))}",
                    help="Energy is integrated from the power samples of the GPUs the job held; "
                         "peak memory is their VRAM + GTT (a CPU job: its process's peak RSS).")
+    if job.get("endpoint") and job["status"] == "RUNNING":  # a served model
+        try:
+            st.page_link(str(Path(__file__).resolve().parent / "chat.py"),
+                         label=f"Serving at {job['endpoint']} · open in Chat")
+        except StreamlitAPIException:  # page run outside the app's navigation
+            st.caption(f"Serving at `{job['endpoint']}` (the Chat page talks to it)")
     if job.get("error") and job["status"] in FINAL:
         st.error(job["error"])
 

@@ -82,3 +82,11 @@ def test_engine_4xx_is_shown_and_the_prompt_is_not_kept(served, monkeypatch):
     assert not at.exception
     assert any("answered 400" in e.value for e in at.error)
     assert at.session_state["chat_history"]["chat_a"] == []
+
+
+def test_monitor_shows_the_endpoint_of_a_served_model(served):
+    at = AppTest.from_file(str(REPO / "pages/monitor.py"), default_timeout=60)
+    at.query_params["job"] = str(served.job["id"])
+    at.run()
+    assert not at.exception
+    assert any(served.endpoint in c.value for c in at.caption)

@@ -74,3 +74,14 @@ def test_watch_ends_on_stop(proxy):
     finally:
         signals.reset()
         child.kill()
+
+
+def test_cli_serve_refuses_a_missing_model_in_one_sentence(home, capsys):
+    from core.cli import main
+
+    assert main(["serve", "--model", "nobody/not-cached"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "model 'nobody/not-cached' is not in the Hugging Face cache" in err
+    assert len(err.splitlines()) == 1
+    assert main(["serve"]) == 2
+    assert "give --model M or --job ID" in capsys.readouterr().err
