@@ -38,6 +38,14 @@ def test_sft_completes_loss_falls_adapter_saved(supervisor, tiny_model):
     assert any(adapter.glob("adapter_model.*"))
     assert {"lr", "grad_norm"} <= set(ledger.metrics_df(job_id)["name"])
     assert "CHECKPOINT_SAVED" in ledger.events_df(job_id=job_id)["kind"].tolist()
+    # Monitor's checkpoint list: the step each was saved at, its size, resumable from there
+    from core import job_actions, monitor
+
+    ckpts = monitor.checkpoints(job_id)
+    assert ckpts and all(c["step"] for c in ckpts), ckpts
+    usable = [c for c in ckpts if c["exists"]]
+    assert usable and usable[-1]["size"] > 0
+    assert job_actions.checkpoint_problem("sft", usable[-1]["path"]) is None
 
 
 def test_sft_stop_then_resume_continues_from_checkpoint(supervisor, tiny_model):
