@@ -4,7 +4,8 @@ Setup (as the RAFT and GRPO tests): the tiny model gets a short full fine-tune o
 of core.training.toytask, so that its samples sometimes pass. Then, from that same start:
 
 1. RAFT, `--cycles` conservative cycles (8 prompts x 8 samples each).
-2. GRPO with as many generated completions as RAFT made (steps x batch = cycles x 64).
+2. GRPO with as many generated completions as RAFT made (cycles x 64: one generation of 64
+   per RAFT cycle, each used for 8 optimizer steps, the recipe of core.training.toytask).
 3. GRPO for as long as RAFT took (the run is stopped by the clock; its last checkpoint counts).
 
 Each resulting adapter is scored the same way (16 samples per prompt at temperature 0.7, the
@@ -34,7 +35,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-GRPO_BATCH = 16  # 2 prompts x 8 generations per step
+GENERATION = 64  # completions per GRPO generation: 8 prompts x 8 (toytask.grpo_config)
+ITERATIONS = 8  # optimizer steps per generation (grpo.num_iterations)
 
 
 def quiet(fn, *args, **kwargs):
@@ -49,17 +51,10 @@ def quiet(fn, *args, **kwargs):
             sys.stdout = saved
 
 
-def eval_rate(base: str, adapter: str | None, probs: list[dict], samples: int = 16) -> float:
-    from core import datasets
-    from core.models.loading import load_model_and_tokenizer
-    from core.training import raft
+def eval_rate(base: str, adapter: str | None, probs: list[dict]) -> float:
+    from core.training.toytask import sampled_rate
 
-    loaded = load_model_and_tokenizer({"name": base, "adapter": adapter})
-    ps = raft.PromptSet("humaneval", probs, [datasets.to_prompt("humaneval", p) for p in probs], "humaneval")
-    out, _, _ = raft.generate(loaded.model, loaded.tokenizer, ps.prompts, samples_per_prompt=samples, temperature=0.7,
-                              max_new_tokens=32, batch_size=64, seed=123)
-    raft.score(out, ps, partial_credit=False)
-    return sum(s.passed for s in out) / len(out)
+    return sampled_rate(base, adapter, probs, samples=32)
 
 
 def main() -> int:
@@ -94,23 +89,24 @@ def main() -> int:
     raft_s = time.perf_counter() - t0
     rows.append(("RAFT", budget, raft_s, str(work / "raft" / "output" / "adapter")))
 
-    steps = budget // GRPO_BATCH
+    steps = budget // GENERATION * ITERATIONS
     t0 = time.perf_counter()
     assert quiet(grpo.run, grpo_config(base, toy, steps=steps), work / "grpo") == 0
     grpo_s = time.perf_counter() - t0
-    rows.append(("GRPO, same samples", steps * GRPO_BATCH, grpo_s, str(work / "grpo" / "output" / "adapter")))
+    generated = json.loads((work / "grpo" / "summary.json").read_text())["verdicts"]
+    rows.append(("GRPO, same samples", generated, grpo_s, str(work / "grpo" / "output" / "adapter")))
 
-    cfg = grpo_config(base, toy, steps=10_000, save_steps=1)
+    cfg = grpo_config(base, toy, steps=100_000, save_steps=1_000_000)  # the stop saves the checkpoint
     cfg["training"]["output_dir"] = str(work / "grpo-clock" / "output")
     t0 = time.perf_counter()
     assert quiet(grpo.run, cfg, work / "grpo-clock", should_stop=lambda: time.perf_counter() - t0 > raft_s) == 0
     clock_s = time.perf_counter() - t0
     summary = json.loads((work / "grpo-clock" / "summary.json").read_text())
     ckpt = latest_checkpoint(work / "grpo-clock" / "output")
-    rows.append(("GRPO, same wall time", summary["steps"] * GRPO_BATCH, clock_s, str(ckpt) if ckpt else None))
+    rows.append(("GRPO, same wall time", summary["verdicts"], clock_s, str(ckpt) if ckpt else None))
 
     before = eval_rate(base, None, probs)
-    print(f"\nverification rate on the toy task (8 prompts x 16 samples, temperature 0.7), start: {before:.3f}")
+    print(f"\nverification rate on the toy task (8 prompts x 32 samples, temperature 0.7), start: {before:.3f}")
     print(f"{'method':<22} {'generated':>9} {'wall s':>8} {'rate after':>10} {'gain':>7}")
     for name, generated, wall, adapter in rows:
         after = eval_rate(base, adapter, probs) if adapter else before
@@ -133,7 +129,7 @@ def main() -> int:
     cli_verdicts = [json.loads(line) for line in (work / "cli-verdicts.jsonl").read_text().splitlines()]
     agree = sum(a["passed"] == b["passed"] for a, b in zip(scored, cli_verdicts))
     print(f"\nverifier reward inside GRPO: {g['verdicts']} verdicts in {g['verify_s']:.2f} s = {g['verdicts_per_s']:.1f} verdicts/s "
-          f"(batches of {GRPO_BATCH}, one sandbox each, {os.cpu_count()} cores)")
+          f"(batches of {GENERATION}, one sandbox each, {os.cpu_count()} cores)")
     print(f"halo-forge verify on the same {len(cli_verdicts)} completions: {cli_s:.2f} s wall incl. process start = "
           f"{len(cli_verdicts) / cli_s:.1f} verdicts/s; same verdict for {agree}/{len(cli_verdicts)}")
     return 0

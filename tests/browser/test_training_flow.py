@@ -47,6 +47,13 @@ def test_launch_sft_from_the_form_and_see_it_on_monitor(ui, page, tiny_model):
     _widget(page, "train_raft_preset").wait_for(timeout=15000)
     wait_app(page)
     screenshot(page, "training-raft-form")
+    for tab, key, shot in (("GRPO", "train_grpo_grpo_preset", "training-grpo-form"),
+                           ("DPO", "train_dpo_dpo_beta", "training-dpo-form")):
+        page.get_by_role("tab", name=tab).click()
+        _widget(page, key).wait_for(timeout=15000)
+        wait_app(page)
+        no_exception(page)
+        screenshot(page, shot)
     page.get_by_role("tab", name="SFT").click()
     wait_app(page)
 

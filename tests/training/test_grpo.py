@@ -19,8 +19,7 @@ def test_grpo_raises_the_verification_rate(toy_base, toy_problems, tmp_path, cap
     # All 8 prompts x 8 generations per step; each generation is used for 8 optimizer steps
     # (num_iterations) with a wide clip range: 3 generations, 192 completions, as many as 3
     # RAFT cycles sample.
-    cfg = grpo_config(toy_base, toy_problems, steps=24, num_iterations=8, epsilon=0.5)
-    cfg["training"].update(batch_size=64, learning_rate=1e-3)
+    cfg = grpo_config(toy_base, toy_problems, steps=24)
     assert grpo.run(cfg, tmp_path) == 0
     out = capsys.readouterr().out
 
@@ -51,7 +50,8 @@ def test_grpo_raises_the_verification_rate(toy_base, toy_problems, tmp_path, cap
 
 def test_grpo_stop_then_resume_with_a_kl_term(tiny_model, toy_problems, tmp_path, capsys):
     out_dir = tmp_path / "out"
-    cfg = grpo_config(str(tiny_model), toy_problems, steps=4, preset="grpo", max_completion_length=8)
+    cfg = grpo_config(str(tiny_model), toy_problems, steps=4, preset="grpo", max_completion_length=8, num_iterations=1)
+    cfg["training"]["batch_size"] = 16
     cfg["training"]["output_dir"] = str(out_dir)
     calls = {"n": 0}
 
