@@ -18,6 +18,9 @@ from core.ledger import ACTIVE, COMPLETED, FAILED, QUEUED, STOPPED
 RECENT_GPU_S = 30.0
 # A live probe (amd-smi & co. may take a second) is reused this long between fragment ticks.
 LIVE_TTL_S = 5.0
+# What the live parts read outside the ledger (the supervisor's state file, a full disk, a
+# GPU probe) is re-read at least this often even when no event arrives (core.live).
+STATE_S = 10.0
 LOSS_NAMES = ("loss", "train_loss")
 TRAINING_KINDS = (*kinds.training_kinds(), "command")
 
@@ -116,6 +119,15 @@ def ledger_health() -> dict:
             newest = None
     return {"size_bytes": ledger_backup.size_bytes(), "backup": str(newest) if newest else None,
             "backup_age_s": age, "paused": daemon.status().get("paused")}
+
+
+def live_state() -> dict:
+    """Everything the live panel shows below the GPU cards, read once: ledger health, counts,
+    active jobs (progress is recomputed when drawn: it depends on the clock) and the slots."""
+    from core import joblist
+
+    return {"health": ledger_health(), "counts": counts(), "active": active_jobs(),
+            "slots": joblist.slots()}
 
 
 def counts() -> dict[str, int]:
@@ -256,6 +268,7 @@ def benchmark_scores(max_models: int = 8) -> dict:
 
 HISTORY_WINDOWS = {"last hour": 3600.0, "last day": 86400.0}
 HISTORY_POINTS = 240  # per device and series: enough for a chart, cheap to send
+HISTORY_SLIDE_S = 60.0  # a kept history chart is re-read when its window slid this far
 
 
 def gpu_history(window_s: float = 3600.0, max_points: int = HISTORY_POINTS,

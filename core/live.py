@@ -34,14 +34,21 @@ def newest_event(job_id: int | None = None) -> int:
                                 (int(job_id),)).scalar() or 0)
 
 
+def _now() -> float:  # one place for the clock, so tests can hold it still
+    return time.time()
+
+
+def bucket(every_s: float, now: float | None = None) -> int:
+    """The current time bucket of every_s seconds: part of a stamp for what also changes
+    without an event, so it is re-read that often at worst."""
+    return int((_now() if now is None else now) // every_s)
+
+
 def stamp(job_id: int | None = None, every_s: float | None = None,
           now: float | None = None) -> tuple[int, int | None]:
     """What a fragment's cached data depends on: the newest event id (of one job), and with
     every_s the current time bucket of that many seconds."""
-    bucket = None
-    if every_s:
-        bucket = int((time.time() if now is None else now) // every_s)
-    return newest_event(job_id), bucket
+    return newest_event(job_id), (bucket(every_s, now) if every_s else None)
 
 
 def cached(state: MutableMapping[str, Any], key: str, when: Any, compute: Callable[[], T]) -> T:

@@ -177,6 +177,10 @@ def progress(job: dict) -> dict:
     return out
 
 
+# A Monitor tick re-reads a job whose events did not move at least this often (core.live):
+# a checkpoint folder removed by hand, a job row changed without an event.
+LIVE_STATE_S = 10.0
+
 _ERROR_WORDS = ("error", "traceback", "exception", "failed", "fatal", "killed")
 _WARNING_WORDS = ("warning", "warn:", "deprecat")
 

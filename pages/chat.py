@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import chat, datasets, jobs
+from core.live import cached, stamp
 from core.serving import service
 
 ENGINES = ["auto", "transformers", "vllm", "llamacpp"]
@@ -46,7 +47,10 @@ def _start_form() -> None:
 @st.fragment(run_every="1s")
 def _starting(rows: list[dict]) -> None:
     """Served models that are loading; the page reruns when one becomes ready or fails."""
-    now = {r["id"]: r for r in service.served(service.LIVE)}
+    # Read again only when an event arrived (a status change, MODEL_READY): core.live.
+    served = cached(st.session_state, "chat_cache_served", stamp(every_s=10.0),
+                    lambda: service.served(service.LIVE))
+    now = {r["id"]: r for r in served}
     for row in rows:
         current = now.get(row["id"])
         if current is None or current["status"] not in ("QUEUED", "STARTING"):

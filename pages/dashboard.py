@@ -1,7 +1,10 @@
 """Dashboard: GPUs, active jobs, counts, training history, benchmark scores, recent runs.
 
-A thin view over core.dashboard. State keys: `dash_*`. The live parts refresh in fragments,
-so a tick re-reads a handful of bounded queries, never the whole ledger.
+A thin view over core.dashboard. State keys: `dash_*`. The live parts refresh in fragments;
+a tick asks the ledger for its newest event id (core.live) and redraws from what it kept when
+nothing happened, so a quiet Dashboard costs one index seek per tick. Durations and ETAs are
+recomputed from the kept rows when drawn; what lives outside the ledger (the supervisor's
+state, a GPU probe) is re-read every few seconds.
 """
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ import html
 
 import streamlit as st
 
-from core import cpuload, dashboard, joblist, monitor, pagelinks
+from core import cpuload, dashboard, monitor, pagelinks
+from core.live import bucket, cached, newest_event
 from core.charts import grouped_bars, metric_chart
 from core.theme import PALETTE, status_badge
 
@@ -76,7 +80,7 @@ def _active(jobs: list[dict]) -> None:
         st.caption("Nothing running. Queue a job from Training or Benchmark.")
         return
     for job in jobs:
-        prog = job["progress"]
+        prog = monitor.progress(job)  # now, not when the row was read
         with st.container(border=True):
             cols = st.columns([3, 1, 1, 1])
             with cols[0].container(horizontal=True, vertical_alignment="center", gap="small"):
@@ -118,18 +122,23 @@ def _md(text: str) -> str:
 
 @st.fragment(run_every="2s")
 def live() -> None:
-    status = dashboard.gpu_status()
+    top = newest_event()
+    # GPU cards: the supervisor's samples come with GPU_UPDATE events; without a supervisor
+    # a live probe is reused for LIVE_TTL_S anyway.
+    status = cached(st.session_state, "dash_cache_gpu",
+                    (top, bucket(dashboard.LIVE_TTL_S)), dashboard.gpu_status)
     if status["gpus"]:
         for g in status["gpus"]:
             _gpu_card(g)
     else:
         _no_gpu_card(status["host"])
-    health = dashboard.ledger_health()
-    if health["paused"]:
-        st.error(f"New jobs are not starting: {health['paused']}.")
-    _counts(dashboard.counts())
-    _active(dashboard.active_jobs())
-    slots = joblist.slots()
+    state = cached(st.session_state, "dash_cache_state", (top, bucket(dashboard.STATE_S)),
+                   dashboard.live_state)
+    if state["health"]["paused"]:
+        st.error(f"New jobs are not starting: {state['health']['paused']}.")
+    _counts(state["counts"])
+    _active(state["active"])
+    slots = state["slots"]
     _queued(slots["queue"], slots)
 
 
@@ -142,11 +151,12 @@ def _layout(opts: dict, zoom_slider: bool = False) -> dict:
     return opts
 
 
-def _training_chart() -> None:
+def _training_chart(top: int) -> None:
     from streamlit_echarts import st_echarts
 
     st.subheader("Training history")
-    curves = dashboard.training_history()
+    curves = cached(st.session_state, "dash_cache_history", top,
+                    dashboard.training_history)
     if not curves:
         st.caption("No training run has logged a loss yet.")
         return
@@ -157,11 +167,12 @@ def _training_chart() -> None:
                    "every run averaged with its min–max band.")
 
 
-def _benchmark_chart() -> None:
+def _benchmark_chart(top: int) -> None:
     from streamlit_echarts import st_echarts
 
     st.subheader("Benchmark scores")
-    scores = dashboard.benchmark_scores()
+    scores = cached(st.session_state, "dash_cache_scores", top,
+                    dashboard.benchmark_scores)
     if not scores["categories"]:
         st.caption("No benchmark results yet. Run one from Benchmark or with "
                    "`halo-forge benchmark run`.")
@@ -173,16 +184,17 @@ def _benchmark_chart() -> None:
         st.caption("↓: lower is better (error rates).")
 
 
-def _recent() -> None:
+def _recent(top: int) -> None:
     st.subheader("Recent runs")
-    runs = dashboard.recent_runs()
+    runs = cached(st.session_state, "dash_cache_recent", top, dashboard.recent_runs)
     if not runs:
         st.info("No jobs yet. Queue a training run from Training, a benchmark from Benchmark, "
                 "or any script from a shell: `halo-forge submit -- python my_script.py`.")
         return
     st.dataframe(
         [{"job": r["link"], "name": r["name"], "kind": r["kind"], "status": r["status"],
-          "progress": r["fraction"], "duration": monitor.format_duration(r["elapsed_s"])}
+          "progress": r["fraction"],
+          "duration": monitor.format_duration(monitor.progress(r).get("elapsed_s"))}
          for r in runs],
         hide_index=True, width="stretch", key="dash_recent",
         column_config={
@@ -206,13 +218,17 @@ def _small(opts: dict) -> dict:
     return opts
 
 
-def _history() -> None:
+def _history(top: int) -> None:
     from streamlit_echarts import st_echarts
 
     st.subheader("GPU history")
     label = st.segmented_control("Window", list(dashboard.HISTORY_WINDOWS), key="dash_hist_window",
                                  default="last hour", label_visibility="collapsed")
-    history = dashboard.gpu_history(dashboard.HISTORY_WINDOWS[label or "last hour"])
+    window = dashboard.HISTORY_WINDOWS[label or "last hour"]
+    # New samples come with GPU_UPDATE events; the window itself slides with the clock.
+    history = cached(st.session_state, "dash_cache_gpu_history",
+                     (top, window, bucket(dashboard.HISTORY_SLIDE_S)),
+                     lambda: dashboard.gpu_history(window))
     if not history["devices"]:
         st.caption("No telemetry stored for this window: the supervisor samples the GPUs (or, "
                    "without one, CPU and RAM) every few seconds while it runs.")
@@ -236,13 +252,14 @@ def _history() -> None:
 
 @st.fragment(run_every="15s")
 def charts() -> None:
+    top = newest_event()
     left, right = st.columns(2)
     with left:
-        _training_chart()
+        _training_chart(top)
     with right:
-        _benchmark_chart()
-    _history()
-    _recent()
+        _benchmark_chart(top)
+    _history(top)
+    _recent(top)
     _ledger_line()
 
 

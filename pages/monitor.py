@@ -1,4 +1,9 @@
-"""Monitor: one job live -- progress, loss curve, metrics, log, stop and retry."""
+"""Monitor: one job live -- progress, loss curve, metrics, log, stop and retry.
+
+The live fragment ticks every second but reads the job's rows only when the job's newest
+event id moved (core.live: one index seek per tick); durations and the ETA are recomputed
+from the kept row when drawn. Kept data: `mon_cache_*`.
+"""
 from __future__ import annotations
 
 import html
@@ -11,6 +16,7 @@ from streamlit.errors import StreamlitAPIException
 from core import energy, job_actions, jobs, monitor
 from core.charts import metric_chart
 from core.ledger import FINAL
+from core.live import cached, stamp
 from core.theme import PALETTE, status_badge
 
 st.title("Monitor")
@@ -146,11 +152,14 @@ def _resume_from(job_id: int, path: str) -> None:
         st.session_state["mon_action_error"] = str(exc)
 
 
-def _checkpoints(job: dict) -> None:
+def _checkpoints(job: dict, when: tuple) -> None:
     """The checkpoints the job reported, newest first, each resumable from here; a toast when
     a new one arrives while the page is open."""
-    total, newest = monitor.checkpoint_count(job["id"])
-    ckpts = monitor.checkpoints(job["id"], newest=20) if total else []
+    def read():
+        total, newest = monitor.checkpoint_count(job["id"])
+        return total, newest, monitor.checkpoints(job["id"], newest=20) if total else []
+
+    total, newest, ckpts = cached(st.session_state, "mon_cache_ckpts", when, read)
     seen_key = f"mon_ckpt_seen_{job['id']}"
     seen = st.session_state.get(seen_key)
     if seen is not None and newest > seen:
@@ -197,7 +206,7 @@ def _metrics_panel(latest: dict) -> None:
         cols[i % len(cols)].metric(name, text, help=f"at step {info['step']}")
 
 
-def _chart(job_id: int, names: list[str]) -> None:
+def _chart(job_id: int, names: list[str], when: tuple) -> None:
     from streamlit_echarts import st_echarts
 
     if not names:
@@ -207,10 +216,9 @@ def _chart(job_id: int, names: list[str]) -> None:
                if n in names][:1] or names[:1]
     picked = st.multiselect("Metrics", names, default=default, key="mon_metrics")
     x = st.radio("x axis", ["step", "time"], horizontal=True, key="mon_x")
-    series = []
-    for name in picked:
-        s = monitor.series(job_id, name, x=x)
-        series.append({"name": name, **s})
+    series = cached(st.session_state, "mon_cache_series", (when, tuple(picked), x),
+                    lambda: [{"name": name, **monitor.series(job_id, name, x=x)}
+                             for name in picked])
     if series:
         if any(s.get("thinned") for s in series):
             st.caption("Long series: real points at about every k-th step are drawn.")
@@ -225,11 +233,12 @@ _LINE_COLOURS = {"error": PALETTE["error"], "warning": PALETTE["warning"],
                  "metric": PALETTE["accent"], "plain": PALETTE["text"]}
 
 
-def _log(job_id: int) -> None:
+def _log(job_id: int, when: tuple) -> None:
     cols = st.columns([3, 1])
     needle = cols[0].text_input("Filter log", key="mon_log_filter", placeholder="text to find")
     count = cols[1].selectbox("Lines", [100, 200, 500, 1000], index=1, key="mon_log_lines")
-    lines = monitor.tail_log(job_id, count, needle or None)
+    lines = cached(st.session_state, "mon_cache_log", (when, needle, count),
+                   lambda: monitor.tail_log(job_id, count, needle or None))
     if not lines:
         st.caption("No output yet." if not needle else "No line matches the filter.")
         return
@@ -244,19 +253,23 @@ def _log(job_id: int) -> None:
 
 @st.fragment(run_every="1s")
 def live(job_id: int) -> None:
+    # Everything below changes with one of the job's events (status, output batch, checkpoint);
+    # the time bucket re-reads what does not (a checkpoint folder deleted, the clock).
+    when = (job_id, stamp(job_id, every_s=monitor.LIVE_STATE_S))
     try:
-        job = jobs.get(job_id)
+        job = cached(st.session_state, "mon_cache_job", when, lambda: jobs.get(job_id))
     except jobs.JobError:
         st.warning(f"Job #{job_id} was deleted.")
         return
     _header(job)
     _actions(job)
-    latest = monitor.latest_metrics(job_id)
+    latest = cached(st.session_state, "mon_cache_latest", when,
+                    lambda: monitor.latest_metrics(job_id))
     _metrics_panel(latest)
-    _chart(job_id, sorted(latest))
-    _checkpoints(job)
+    _chart(job_id, sorted(latest), when)
+    _checkpoints(job, when)
     st.subheader("Log")
-    _log(job_id)
+    _log(job_id, when)
 
 
 live(job_id)
