@@ -34,7 +34,31 @@ def free_port() -> int:
     return free_loopback_port()
 
 
-def start_served(tmp_path_factory, name: str = "serve") -> tuple[Served, pytest.MonkeyPatch]:
+def train_adapter() -> int:
+    """A COMPLETED SFT job with a real LoRA adapter (4 steps on the tiny model, in this
+    process, as the supervisor would run it)."""
+    import torch
+
+    from core import jobs, ledger
+    from core.training import sft
+
+    config = {"kind": "sft", "model": {"name": "tiny"}, "data": {"dataset": "alpaca", "limit": 8},
+              "lora": {"r": 4, "alpha": 8},
+              "training": {"batch_size": 4, "max_steps": 4, "save_steps": 100}}
+    job_id = jobs.submit("sft", config, name="sft tiny to serve")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert sft.run(jobs.get(job_id)["config"], Path(jobs.get(job_id)["job_dir"])) == 0
+    finally:
+        torch.set_num_threads(threads)
+    assert ledger.transition(job_id, ("QUEUED",), "COMPLETED", exit_code=0)
+    return job_id
+
+
+def start_served(tmp_path_factory, name: str = "serve",
+                 from_job: bool = False) -> tuple[Served, pytest.MonkeyPatch]:
+    """Serve the tiny model, or (from_job) the LoRA adapter of a finished SFT job on it."""
     from core import ledger
     from core.models.presets import tiny_model_dir
     from core.models.tiny import build_tiny_model
@@ -48,8 +72,12 @@ def start_served(tmp_path_factory, name: str = "serve") -> tuple[Served, pytest.
         mp.setenv(key, value)
     ledger.reset_engines()
     build_tiny_model(tiny_model_dir(), seed=0)
+    trained = train_adapter() if from_job else None
     sup = SupervisorProcess(home).start()
-    job_id = service.start("tiny", port=free_port(), idle_minutes=0)
+    if trained is not None:
+        job_id = service.start(job=trained, port=free_port(), idle_minutes=0)
+    else:
+        job_id = service.start("tiny", port=free_port(), idle_minutes=0)
     statuses = []
     deadline = time.time() + 300
     while time.time() < deadline:
