@@ -19,13 +19,16 @@ from .wire import RpcBroken
 # "always equal" object, say) into the trusted harness.
 
 class NotPlain(Exception):
-    pass
+    """Not plain data: it stays in the program and crosses as a handle."""
 
 
 _BIG = 1 << 512
 
 
 def encode(x, ref=None, depth: int = 0):
+    """A value as tagged JSON. `ref` (the program's side only) turns what is not plain data
+    into a handle; without it such a value raises NotPlain. Subclasses of plain types become
+    their base value, computed here, so no method of theirs runs on the other side."""
     t = type(x)
     if x is None or t is bool or t is str:
         return x
@@ -66,6 +69,9 @@ def encode(x, ref=None, depth: int = 0):
 
 
 def decode(v, resolve, depth: int = 0):
+    """Tagged JSON back to a value; handles go through `resolve`. Builds nothing but builtin
+    types and never runs code: anything malformed is RpcBroken (a broken program), never a
+    value."""
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
     if depth > 220:

@@ -181,6 +181,8 @@ class Harness:
         self.message = "the tests did not run"
 
     def run(self, deadline: float) -> None:
+        """Run the tests until `deadline` (a SIGALRM then raises HarnessTimeout wherever the
+        harness is, waiting on the program included)."""
         self.chan.deadline = deadline
 
         def on_alarm(signum, frame):
@@ -281,6 +283,9 @@ class Harness:
             self.client.start_batch(calls)
 
     def _bind(self, ns: dict, names: dict, override: set) -> None:
+        """Put the program's names into the tests' namespace: plain values decoded, objects as
+        Remote, stdlib modules re-imported here. The problem's own definitions and the builtins
+        win over the program's, except for the names the spec binds on purpose."""
         for key, desc in names.items():
             if not isinstance(desc, dict) or not isinstance(key, str):
                 continue

@@ -28,11 +28,13 @@ def _check(rc: int, what: str) -> None:
 
 
 def unshare(flags: int) -> None:
+    """unshare(2): new namespaces for this process and what it forks."""
     _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int,
           data: str | None = None) -> None:
+    """mount(2), for the private tmpfs mounts and bind mounts of isolation.py."""
     enc = lambda s: None if s is None else s.encode()  # noqa: E731
     _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
            f"mount {target}")
@@ -43,6 +45,7 @@ _prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
 
 
 def prctl(option: int, arg: int) -> None:
+    """prctl(2) with one argument (dumpable, child subreaper, no_new_privs)."""
     _check(_prctl(option, arg, 0, 0, 0), f"prctl {option}")
 
 

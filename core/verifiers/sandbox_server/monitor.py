@@ -28,6 +28,8 @@ from .wire import Channel, MAX_FD, RpcBroken, recv_frame, send_frame
 
 
 def monitor(run_fd: int, info: dict) -> None:
+    """A monitor process (forked per non-pooled run): keep only the run's socket, become the
+    run's subreaper, run it."""
     mark("entry")
     # Keep only our own socket: the zygote's other fds belong to other runs.
     if run_fd > 3:
@@ -39,6 +41,8 @@ def monitor(run_fd: int, info: dict) -> None:
 
 
 def monitor_run(run_fd: int, info: dict) -> None:
+    """Read the spec, run it, always answer with a result (an internal error is an error
+    verdict, never a pass), with debug figures when the spec asks."""
     prof = None
     if CONFIG.get("profile"):
         import cProfile
@@ -86,6 +90,7 @@ def monitor_run(run_fd: int, info: dict) -> None:
 
 
 class Run:
+    """One non-pooled run inside a monitor: its workdir, children and kept output."""
     def __init__(self, spec: dict, uids: list[int]) -> None:
         self.spec = spec
         self.uids = uids
@@ -188,6 +193,8 @@ class Run:
 
     # -- pytests without the pool: U serves the program; we become the test harness (T)
     def run_pytests(self) -> dict:
+        """A Python test suite with a fresh harness: fork the program, then give up root and run
+        the tests here (for tests that did not come from a dataset)."""
         spec = self.spec
         u2t_r, u2t_w = os.pipe()
         t2u_r, t2u_w = os.pipe()
@@ -220,6 +227,7 @@ class Run:
 
     # -- stdio: compile once, run once per test, compare here
     def run_stdio(self) -> dict:
+        """A stdin/stdout program: compile once, run it once per test, compare its output here."""
         spec = self.spec
         src = os.path.join(self.workdir, spec.get("source_name", "main.py"))
         write_as(src, spec["program"], self.uids[0] if self.uids else None)
@@ -243,6 +251,8 @@ class Run:
         return {"status": status, "tests": results, "message": message}
 
     def compile(self) -> tuple[str, str]:
+        """Compile (or syntax-check) as the program's uid with the compile limits; the first
+        error line goes into the message."""
         spec = self.spec
         if spec["compile"] == "python":
             target = lambda: syntax_check(spec["program"])  # noqa: E731
@@ -272,6 +282,8 @@ class Run:
         return "ok", ""
 
     def run_one(self, test: dict, index: int) -> dict:
+        """One stdio test: a fresh process on the test's stdin, its stdout compared with the
+        expected output (the program never sees it)."""
         spec = self.spec
         name = test["name"]
         stdin_path = os.path.join(self.workdir, f".stdin-{index}")

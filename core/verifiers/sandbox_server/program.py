@@ -158,6 +158,7 @@ def respond(req, ref, resolve, wfd: int, debug: bool) -> None:
 
 
 def answer(req: dict, ref, resolve) -> dict:
+    """One request of the harness on one of the program's objects (by handle)."""
     op = req.get("op")
     obj = resolve(req["h"])
     arg = lambda key: decode(req[key], resolve)  # noqa: E731

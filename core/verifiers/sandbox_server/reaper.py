@@ -12,6 +12,7 @@ import time
 
 
 def workdir_for(uids: list[int]) -> str:
+    """A run's working directory: one per uid slot, so a leftover is found and removed."""
     return f"/tmp/halo-run-{uids[0]}"
 
 
@@ -92,6 +93,7 @@ def kill_descendants() -> None:
 
 
 def reap() -> int:
+    """Collect exited children without waiting; how many there were."""
     n = 0
     while True:
         try:

@@ -11,6 +11,8 @@ import signal
 
 
 def tests_verdict(spec: dict, harness: "Harness") -> dict:
+    """The harness's outcome as a result: every test named, the ones that did not run
+    filled in, and a pass only when every test reported a pass."""
     names = [t["name"] for t in spec["tests"] if t.get("kind", "test") == "test"]
     status, message = harness.status, harness.message
     if status == "timeout":
@@ -30,6 +32,8 @@ def result_entry(name: str, status: str, message: str, **details: str) -> dict:
 
 
 def fill_tests(results: list, names: list, status: str, message: str) -> list:
+    """The tests after the last reported one: the first gets `status`/`message` (why the run
+    stopped), the rest "not run"."""
     seen = len(results)
     results = list(results[:len(names)])
     for i, name in enumerate(names[seen:], start=seen):
@@ -39,6 +43,7 @@ def fill_tests(results: list, names: list, status: str, message: str) -> list:
 
 
 def decode_capped(buf, cap: int) -> str:
+    """At most `cap` bytes as text (bad UTF-8 replaced), marked when cut."""
     text = bytes(buf[:cap]).decode("utf-8", "replace")
     return text + ("\n... [output cut]" if len(buf) > cap else "")
 
@@ -49,6 +54,7 @@ def short(text: str, n: int = 80) -> str:
 
 
 def describe_exit(code: int) -> str:
+    """An exit status in words, naming the limit behind the usual signals."""
     if code < 0:
         sig = -code
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)

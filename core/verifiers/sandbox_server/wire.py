@@ -24,6 +24,7 @@ class RpcBroken(BaseException):
 
 
 def read_exact(fd: int, n: int) -> bytes:
+    """Exactly n bytes from a blocking fd; a short stream is RpcBroken."""
     chunks, got = [], 0
     while got < n:
         try:
@@ -40,6 +41,7 @@ def read_exact(fd: int, n: int) -> bytes:
 
 
 def recv_frame(fd: int):
+    """One frame from a blocking fd (sizes over MAX_FRAME are refused before reading)."""
     (size,) = struct.unpack(">I", read_exact(fd, 4))
     if size > MAX_FRAME:
         raise RpcBroken(f"frame of {size} bytes is over the limit")
@@ -50,6 +52,7 @@ def recv_frame(fd: int):
 
 
 def send_frame(fd: int, obj) -> None:
+    """One frame to a blocking fd, written whole (retrying short writes)."""
     data = json.dumps(obj, separators=(",", ":")).encode()
     data = struct.pack(">I", len(data)) + data
     view = memoryview(data)
@@ -87,6 +90,7 @@ class Frames:
 
 
 def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data`: a pipe or socket may take it in parts."""
     view = memoryview(data)
     while view:
         n = os.write(fd, view)

@@ -68,6 +68,8 @@ def pin(cpu: int | None, cpus: set[int] | None = None) -> None:
 
 
 def worker_job(job: dict, fds: list[int]) -> dict:
+    """One run in a pooled worker: pin next to the program, run the tests until the budget's
+    deadline, close the pipes (the program then exits on its own) and return the verdict."""
     u2t_r, t2u_w = fds
     if job.get("cpu") is not None:
         pin(job["cpu"])  # next to the program it talks to (see Zygote.next_cpu)

@@ -29,6 +29,8 @@ from .worker import worker_main
 
 
 def main(ctrl_fd: int) -> None:
+    """The zygote's entry (sandbox.py's boot): read the configuration, set up isolation,
+    become pid 1 of a new pid namespace where possible, preload modules, say ready, serve."""
     ctrl = socket.socket(fileno=ctrl_fd)
     CONFIG.clear()  # updated in place: every module holds this same dict
     CONFIG.update(json.loads(ctrl.recv(1 << 20)))
@@ -158,6 +160,9 @@ class Zygote:
         self.null = os.open(os.devnull, os.O_RDWR)  # every program's stdin
 
     def loop(self) -> None:
+        """The event loop: requests, callers' data, workers' verdicts, programs' and monitors'
+        exits, the forker's pids. Runs until the caller closes the control socket and every
+        run in flight is finished."""
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # everything we fork: reaped by the kernel
         if os.getpid() != 1:
             prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans come to us even without a pid namespace
@@ -204,6 +209,8 @@ class Zygote:
 
     # -- requests
     def on_request(self) -> None:
+        """A run request (with the caller's socket and uid lock fds): a pooled pytests run is
+        handled here, anything else gets a monitor process of its own."""
         try:
             msg, fds, _flags, _addr = socket.recv_fds(self.ctrl, 4096, 4)
         except (InterruptedError, BlockingIOError):
@@ -254,6 +261,8 @@ class Zygote:
 
     # -- pooled pytests runs
     def on_run_data(self, run: PoolRun) -> None:
+        """The caller's spec frames for a pooled run (usually already there with the request);
+        once both are in, start the run. Later data on that socket is only its EOF."""
         try:
             data = os.read(run.sock, 1 << 20)
         except BlockingIOError:
@@ -285,6 +294,8 @@ class Zygote:
                               "message": f"sandbox error: {type(exc).__name__}: {exc}"})
 
     def start(self, run: PoolRun) -> None:
+        """Prepare the run's workdir and output files, ask the forker for the program, and hand
+        the harness its pipes (or queue the run until a worker is free)."""
         run.cpu = self.next_cpu()
         rmtree(run.workdir)
         os.mkdir(run.workdir, 0o700)
@@ -359,6 +370,7 @@ class Zygote:
                                          "message": "the sandbox's forker died"})
 
     def assign(self, worker: Worker, run: PoolRun) -> None:
+        """Give a worker the run: its budget and CPU, the two pipes to the program, the spec."""
         worker.run, run.worker = run, worker
         budget = run.timeout_s
         header = json.dumps({"budget_s": budget, "cpu": run.cpu}).encode()
@@ -422,6 +434,7 @@ class Zygote:
         return worker
 
     def on_worker_data(self, worker: Worker) -> None:
+        """A worker's verdict (one frame per run), or its end."""
         try:
             data = os.read(worker.sock, 1 << 20)
         except BlockingIOError:
@@ -482,6 +495,7 @@ class Zygote:
         self.retire(worker)
 
     def retire(self, worker: Worker) -> None:
+        """Kill a worker and forget it; a run it held ends in an error."""
         if worker.sock not in self.workers:
             return
         try:
@@ -505,6 +519,9 @@ class Zygote:
                               "message": "the test harness died during the run"})
 
     def finish(self, run: PoolRun, result: dict) -> None:
+        """The end of a pooled run, exactly once: collect its output, clean up everything of its
+        uids, then send the result and close the caller's socket and uid lock (the caller
+        returns on that EOF, so nothing of the run is left when it does)."""
         if run.sock not in self.runs:
             return
         if run.spawning is not None:  # never before its program is known: it could outlive
@@ -563,6 +580,8 @@ class Zygote:
         return max(0, int((min(pending) - time.monotonic()) * 1000) + 1)
 
     def check_deadlines(self) -> None:
+        """Runs past their backstop deadline (the harness enforces the real one) time out; a
+        forker that has not answered for FORKER_PATIENCE is replaced."""
         now = time.monotonic()
         for run in [r for r in self.runs.values() if r.ready and r.deadline <= now]:
             worker = run.worker
