@@ -78,3 +78,17 @@ def test_verdicts_that_judge_nothing_are_not_evidence(tmp_path):
     ]
     built = pairs.build_pairs(rows, per_prompt=3)
     assert [(p["chosen"], p["rejected"]) for p in built] == [("good", "bad")]  # distinct texts, one fail
+
+
+def test_pairs_from_a_grpo_jobs_samples_file(tmp_path):
+    """GRPO keeps every scored completion in JOB_DIR/samples.jsonl (VerifierReward writes it)."""
+    from core.training.rewards import VerifierReward
+    from core.training.toytask import solution
+
+    probs = problems()
+    reward = VerifierReward("humaneval", probs, prompts=["q0", "q1"], samples_path=tmp_path / "samples.jsonl")
+    reward(prompts=[""] * 4, completions=[solution(7), solution(5), solution(8), solution(9)], record_index=[0, 0, 1, 1])
+    report = pairs.write_pairs({"id": 3, "kind": "grpo", "job_dir": str(tmp_path)}, tmp_path / "p.jsonl")
+    assert (report.pairs, report.prompts, report.prompts_paired) == (2, 2, 2)
+    rows = read_jsonl(tmp_path / "p.jsonl")
+    assert [(r["prompt"], r["chosen"], r["rejected"]) for r in rows] == [("q0", solution(7), solution(5)), ("q1", solution(8), solution(9))]
