@@ -147,3 +147,17 @@ def test_cli_on_a_foreign_file_says_what_to_do_and_writes_nothing(home, words):
     assert "\n" not in line and "not a SQLite database" in line and "move it aside" in line, line
     assert path.read_text() == "this is somebody's notes file\n" * 50
     assert not path.with_name("ledger.db-wal").exists()
+
+
+def test_a_process_holding_the_ledger_sees_a_restore_made_by_another(home, tmp_path):
+    jobs.submit("command", {"command": ["true"]})
+    copy = ledger_backup.backup(tmp_path / "one-job.db")
+    jobs.submit("command", {"command": ["true"]})
+    assert len(ledger.list_jobs()) == 2  # this process now holds pooled connections
+    out = cli("ledger", "restore", str(copy))  # another process replaces the file
+    assert out.returncode == 0, out.stderr
+    assert len(ledger.list_jobs()) == 1  # the replaced inode is noticed, not read stale
+    jobs.submit("command", {"command": ["true"]})
+    assert len(ledger.list_jobs()) == 2
+    ledger.reset_engines()
+    assert len(ledger.list_jobs()) == 2  # the write went to the restored file
