@@ -14,7 +14,13 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# llama.cpp's HF -> GGUF converter, extracted from the pinned llama-cpp-python sdist (checked by
+# SHA-256; see core/export/converter.py). Needs PyPI once; exports then run offline.
+CONVERTER := .llama-converter/0.3.36/halo_forge_converter.txt
+$(CONVERTER): core/export/converter.py | $(STAMP)
+	$(PY) -m core.export.converter install
+
+install: $(STAMP) $(CONVERTER)
 
 # Starts the supervisor (if none runs) and the UI on http://$(HOST):$(PORT).
 run: install

@@ -22,6 +22,7 @@ PAGES = [
     ("pages/datasets.py", "Datasets", ":material/dataset:", "datasets"),
     ("pages/results.py", "Results", ":material/leaderboard:", "results"),
     ("pages/chat.py", "Chat", ":material/chat:", "chat"),
+    ("pages/models.py", "Models", ":material/deployed_code:", "models"),
     ("pages/settings.py", "Settings", ":material/settings:", "settings"),
 ]
 

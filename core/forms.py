@@ -33,6 +33,7 @@ _COMMON: dict[str, str] = {
     "max_steps": "training.max_steps",
     "lora_r": "lora.r",
     "lora_alpha": "lora.alpha",
+    "export_after": "training.export_after",
     "executor": "executor.name",
     "profile": "executor.profile",
 }
@@ -394,6 +395,7 @@ TEMPLATES: dict[str, tuple[str, str | None]] = {
     "DPO": ("dpo", None),
     "Benchmark": ("benchmark", None),
     "Command": ("command", None),
+    "Export": ("export", None),
 }
 
 

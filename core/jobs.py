@@ -77,6 +77,11 @@ def default_name(kind: str, config: dict) -> str:
         return f"{bench} · {Path(model).name or model}"
     if kind == "verify":
         return f"verify {config.get('verifier', '')}"
+    if kind == "export":
+        src, ex = config.get("source") or {}, config.get("export") or {}
+        what = f"job {src['job']}" if src.get("job") else Path(str(src.get("adapter") or src.get("model") or "")).name
+        fmt = f"gguf {ex.get('quant') or 'f16'}" if ex.get("format") == "gguf" else "merged"
+        return f"export {what} · {fmt}"
     dataset = (config.get("data") or {}).get("dataset", "")
     return f"{kind} {Path(model).name or model} on {Path(str(dataset)).name}"
 

@@ -48,6 +48,8 @@ register(JobKind("grpo", runner="core.training.grpo", config="core.configs.grpo:
                  training=True, resumable=True, label="GRPO (verifier rewards)"))
 register(JobKind("dpo", runner="core.training.dpo", config="core.configs.dpo:DPOConfig",
                  training=True, resumable=True, label="DPO (preference pairs)"))
+register(JobKind("export", runner="core.export.job", config="core.configs.export:ExportConfig",
+                 label="Export (merged / GGUF)"))
 
 
 def get(name: str) -> JobKind:

@@ -18,12 +18,16 @@ from core.paths import REPO_ROOT, datasets_dir
 MONITOR_PAGE = REPO_ROOT / "pages" / "monitor.py"
 CONFIG_PAGE = REPO_ROOT / "pages" / "config.py"
 TABS = {"sft": "SFT", "raft": "RAFT", "grpo": "GRPO", "dpo": "DPO"}
+EXPORT_AFTER = ["none", "merged", "gguf-f16", "gguf-q8_0", "gguf-q4_k_m"]
+EXPORT_AFTER_LABELS = {"none": "no export", "merged": "merged safetensors", "gguf-f16": "GGUF f16",
+                       "gguf-q8_0": "GGUF q8_0", "gguf-q4_k_m": "GGUF q4_k_m"}
 LABELS = {
     "model": "Model", "gradient_checkpointing": "Gradient checkpointing",
     "trust_remote_code": "Trust remote code",
     "dataset": "Dataset", "limit": "Records to use", "watch_benchmarks": "Benchmarks to watch",
     "epochs": "Epochs", "batch_size": "Batch size", "learning_rate": "Learning rate",
     "max_steps": "Max steps", "lora_r": "LoRA rank", "lora_alpha": "LoRA alpha",
+    "export_after": "Merge / export GGUF after training",
     "executor": "Executor", "profile": "Profile",
     "preset": "RAFT preset", "verifier": "Verifier", "cycles": "Cycles",
     "samples_per_prompt": "Samples per prompt", "temperature": "Temperature",
@@ -338,6 +342,12 @@ def _training(kind: str, errors) -> None:
         _number(kind, "lora_r", errors)
     with cols[1]:
         _number(kind, "lora_alpha", errors)
+    with cols[2]:
+        st.selectbox(LABELS["export_after"], EXPORT_AFTER, key=_key(kind, "export_after"),
+                     format_func=EXPORT_AFTER_LABELS.get, on_change=_edited, args=(kind, "export_after"),
+                     help="When training completes, an export job merges the adapter (or converts "
+                          "to GGUF), loads the result back and verifies it; see the Models page.")
+        _show_errors(errors, "export_after")
 
 
 def _run_on(kind: str, errors) -> None:

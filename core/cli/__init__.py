@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "core.cli.secrets_cmd",
     "core.cli.serve_cmd",
     "core.cli.ledger_cmd",
+    "core.cli.export_cmd",
 )
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from core.configs.benchmark import BenchmarkConfig
 from core.configs.dpo import DPOConfig
 from core.configs.grpo import GRPOConfig
+from core.configs.export import ExportConfig
 from core.configs.errors import ConfigIssue
 from core.configs.messages import _suggest
 from core.configs.raft import RAFTConfig
@@ -67,7 +68,22 @@ def _semantic_checks(cfg: BaseModel, base_dir: Path, lines: dict) -> list[Config
         _check_verifier_name(cfg.verifier, ("verifier",), add)
     if isinstance(cfg, BenchmarkConfig) and cfg.output_dir:
         cfg.output_dir = _absolutise(cfg.output_dir, base_dir, must_exist=False)
+    if isinstance(cfg, ExportConfig):
+        _check_export(cfg, base_dir, add)
     return issues
+
+
+def _check_export(cfg: ExportConfig, base_dir: Path, add) -> None:
+    s = cfg.source
+    for key in ("model", "base"):
+        if getattr(s, key):
+            setattr(s, key, _absolutise(getattr(s, key), base_dir))
+    if s.adapter:
+        s.adapter = _absolutise(s.adapter, base_dir)
+        if not (Path(s.adapter) / "adapter_config.json").is_file():
+            add(("source", "adapter"), f"source.adapter: no LoRA adapter (adapter_config.json) in {s.adapter}")
+    if cfg.export.out_dir:
+        cfg.export.out_dir = _absolutise(cfg.export.out_dir, base_dir, must_exist=False)
 
 
 def _absolutise(value: str, base_dir: Path, must_exist: bool = True) -> str:

@@ -93,6 +93,7 @@ _TEMPLATE_VALUES: dict[str, dict[str, Any]] = {
     "dpo": {"model.name": "tiny", "data.dataset": "ultrafeedback"},
     "verify": {"verifier": "humaneval", "samples": "samples.jsonl"},
     "command": {"command": ["python", "-c", "print('Step 1/1')"]},
+    "export": {"source.model": "tiny"},
 }
 
 

@@ -81,6 +81,7 @@ class TrainingSection(_Section):
     output_dir: str | None = Field(None, description="Where checkpoints and the adapter go (empty = JOB_DIR/output).")
     resume_from: str | None = Field(None, description="Resume from a checkpoint directory, or 'latest' for the newest one in output_dir.")
     merge: bool = Field(False, description="Also save the model with the LoRA adapter merged in.")
+    export_after: Literal["none", "merged", "gguf-f16", "gguf-q8_0", "gguf-q4_k_m"] = Field("none", description="When the job completes, queue a verified export of its final model: merged safetensors or GGUF (f16, q8_0, q4_k_m).")
     assistant_only_loss: bool = Field(False, description="SFT: compute the loss on assistant replies only (needs a chat template TRL can mark; RAFT always trains on completions only).")
 
     @field_validator("max_steps")

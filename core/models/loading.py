@@ -59,7 +59,9 @@ def resolve_model(name: str, *, build_tiny: bool = True) -> str:
     name = name.strip()
     if name == TINY_ALIAS and not Path(name).exists():
         target = tiny_model_dir()
-        if not (target / "config.json").is_file():
+        from core.models.tiny import is_tiny_model_dir
+
+        if not is_tiny_model_dir(target):  # missing, or built by an older version
             if not build_tiny:
                 raise ModelNotFoundError(f"the tiny model is not built yet at {target}: run `halo-forge models tiny`")
             from core.models.tiny import ensure_tiny_model

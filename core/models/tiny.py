@@ -1,11 +1,12 @@
-"""A tiny Qwen2-style causal LM built offline from nothing but code we ship.
+"""A tiny Llama-architecture causal LM built offline from nothing but code we ship.
 
 Used by the tests, the benches and the "tiny (offline, CPU)" preset: nothing on this machine
 can reach the Hugging Face hub, yet every runner needs a real model with a real tokenizer and
 chat template. The weights are random (seeded), so the model produces noise until trained.
 
-Determinism: the corpus is a pure function of this file, BPE training is deterministic, and
-weights are drawn from a seeded generator, so the same seed gives byte-identical files.
+Determinism: the corpus is a pure function of this file, SentencePiece BPE training (one
+thread) is deterministic, and weights are drawn from a seeded generator, so the same seed
+gives byte-identical files.
 
     python -m core.models.tiny [--out DIR] [--seed N]
 """
@@ -19,6 +20,8 @@ import random
 from pathlib import Path
 
 TINY_VOCAB_SIZE = 1024
+# Bumped when the files change shape (2: SentencePiece tokenizer); an older build is rebuilt.
+TINY_VERSION = 2
 TINY_MAX_POSITIONS = 1024
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
@@ -98,40 +101,73 @@ def build_corpus(seed: int = 0) -> list[str]:
     return texts
 
 
-def _train_tokenizer(corpus: list[str]):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
+def _train_sentencepiece(corpus: list[str]) -> bytes:
+    """A SentencePiece BPE model (the bytes of tokenizer.model), trained in about 0.1 s.
 
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.post_processor = processors.ByteLevel(trim_offsets=False)
-    trainer = trainers.BpeTrainer(
-        vocab_size=TINY_VOCAB_SIZE,
-        special_tokens=SPECIAL_TOKENS,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
+    SentencePiece rather than a `tokenizers` byte-level BPE because llama.cpp's HF -> GGUF
+    converter only accepts byte-level BPEs whose pre-tokenizer it knows by hash; a
+    SentencePiece model converts as is. Identity normalisation and no whitespace squashing
+    keep code indentation; byte fallback means no text is ever <unk>. One thread: the same
+    corpus gives byte-identical output.
+    """
+    import io
+
+    import sentencepiece as spm
+
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(corpus), model_writer=buf, model_type="bpe",
+        vocab_size=TINY_VOCAB_SIZE, byte_fallback=True, character_coverage=1.0,
+        normalization_rule_name="identity", remove_extra_whitespaces=False,
+        add_dummy_prefix=False, split_digits=True, allow_whitespace_only_pieces=True,
+        user_defined_symbols=SPECIAL_TOKENS, unk_id=0, bos_id=-1, eos_id=-1, pad_id=-1,
+        num_threads=1, minloglevel=2, max_sentence_length=100_000,
     )
-    tok.train_from_iterator(corpus, trainer=trainer)
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        eos_token="<|im_end|>",
-        pad_token="<|endoftext|>",
-        unk_token=None,
-        model_max_length=TINY_MAX_POSITIONS,
-        padding_side="right",
-    )
-    fast.chat_template = CHAT_TEMPLATE
-    return fast
+    return buf.getvalue()
+
+
+def _train_tokenizer(corpus: list[str], out: Path):
+    """Write tokenizer.model into out and return the transformers tokenizer built from it."""
+    from transformers import AutoTokenizer
+
+    (out / "tokenizer.model").write_bytes(_train_sentencepiece(corpus))
+    (out / "tokenizer_config.json").write_text(json.dumps({
+        "tokenizer_class": "LlamaTokenizer", "legacy": False, "add_bos_token": False,
+        "add_prefix_space": False,
+        "add_eos_token": False, "bos_token": None, "unk_token": "<unk>",
+        "eos_token": "<|im_end|>", "pad_token": "<|endoftext|>",
+        "model_max_length": TINY_MAX_POSITIONS, "padding_side": "right",
+    }))
+    tok = AutoTokenizer.from_pretrained(out)
+    tok.chat_template = CHAT_TEMPLATE
+    return tok
+
+
+def declare_added_tokens(out: Path, tokenizer) -> None:
+    """List the added (special) tokens in tokenizer_config.json as transformers 4 did.
+
+    transformers 5 keeps them only in tokenizer.json; llama.cpp's converter reads them from
+    tokenizer_config.json's `added_tokens_decoder`, and without it <|im_start|> would be plain
+    text to llama.cpp instead of one control token.
+    """
+    path = Path(out) / "tokenizer_config.json"
+    cfg = json.loads(path.read_text())
+    cfg["added_tokens_decoder"] = {
+        str(i): {"content": t.content, "lstrip": t.lstrip, "rstrip": t.rstrip, "normalized": t.normalized,
+                 "single_word": t.single_word, "special": t.special}
+        for i, t in sorted(tokenizer.added_tokens_decoder.items())}
+    path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
 
 
 def _build_model(tokenizer, seed: int):
     import torch
-    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
     eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
     pad = tokenizer.convert_tokens_to_ids("<|endoftext|>")
-    config = Qwen2Config(
+    # Llama rather than Qwen2: transformers 5 forces its byte-level Qwen2Tokenizer on any
+    # qwen2 model, whatever tokenizer_class says, and that would not read our SentencePiece.
+    config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=128,
         intermediate_size=256,
@@ -145,7 +181,7 @@ def _build_model(tokenizer, seed: int):
         pad_token_id=pad,
     )
     torch.manual_seed(seed)
-    model = Qwen2ForCausalLM(config).to(torch.float32)
+    model = LlamaForCausalLM(config).to(torch.float32)
     model.generation_config = GenerationConfig(
         bos_token_id=pad, eos_token_id=eos, pad_token_id=pad, do_sample=False
     )
@@ -159,12 +195,13 @@ def build_tiny_model(out_dir: str | os.PathLike, seed: int = 0) -> Path:
     """
     out = Path(out_dir).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
-    tokenizer = _train_tokenizer(build_corpus(seed))
+    tokenizer = _train_tokenizer(build_corpus(seed), out)
     model = _build_model(tokenizer, seed)
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
+    declare_added_tokens(out, tokenizer)
     (out / "halo_forge_tiny.json").write_text(
-        json.dumps({"builder": "core.models.tiny", "seed": seed}, indent=2) + "\n"
+        json.dumps({"builder": "core.models.tiny", "version": TINY_VERSION, "seed": seed}, indent=2) + "\n"
     )
     return out
 
@@ -172,7 +209,11 @@ def build_tiny_model(out_dir: str | os.PathLike, seed: int = 0) -> Path:
 def is_tiny_model_dir(path: str | os.PathLike) -> bool:
     """True when path holds a complete tiny model built by this module."""
     p = Path(path).expanduser()
-    return (p / "halo_forge_tiny.json").is_file() and (p / "model.safetensors").is_file()
+    try:
+        marker = json.loads((p / "halo_forge_tiny.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return marker.get("version") == TINY_VERSION and (p / "model.safetensors").is_file()
 
 
 def ensure_tiny_model(out_dir: str | os.PathLike, seed: int = 0) -> Path:

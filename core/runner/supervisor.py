@@ -293,10 +293,26 @@ class Supervisor:
                               error=f"results.json is unreadable: {exc}", **fields)
             return
         with ledger.writer() as conn:
-            if ledger.transition(job["id"], ACTIVE, COMPLETED, conn,
-                                 payload={"results": len(rows)}, **fields):
+            done = ledger.transition(job["id"], ACTIVE, COMPLETED, conn,
+                                     payload={"results": len(rows)}, **fields)
+            if done:
                 for row in rows:
                     ledger.insert_result(conn, job["id"], row)
+        if done:
+            self._follow_up(job)
+
+    @staticmethod
+    def _follow_up(job: dict) -> None:
+        """A training job that asked for an export after it gets one queued now."""
+        from core.export.followup import queue_after_training
+
+        try:
+            queued = queue_after_training(job)
+        except Exception as exc:  # a bad follow-up must not stop the supervisor
+            log.warning("job %s: the export after training was not queued: %s", job["id"], exc)
+            return
+        if queued:
+            log.info("job %s: export job %s queued after training", job["id"], queued)
 
     @staticmethod
     def _reason(job: dict, result: Poll, tr: Tracked | None) -> str:

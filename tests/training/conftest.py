@@ -46,6 +46,8 @@ def toy_base(tiny_model, tmp_path_factory) -> str:
     from core.training.toytask import pretrain_config, pretrain_rows, write_jsonl
 
     work = tmp_path_factory.mktemp("toy-base")
-    cfg = pretrain_config(str(tiny_model), write_jsonl(work / "pre.jsonl", pretrain_rows()), steps=100)
+    # 80 steps: with the SentencePiece tokenizer 100 steps already solve ~70 % of the
+    # problems, leaving RAFT too little room to show its gain (measured: 0.33 -> 0.72 at 80).
+    cfg = pretrain_config(str(tiny_model), write_jsonl(work / "pre.jsonl", pretrain_rows()), steps=80)
     assert sft.run(cfg, work / "pre") == 0
     return str(work / "pre" / "output" / "model")
