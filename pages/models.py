@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from core import jobs, kinds, model_catalog as catalog
 from core.benchmarks import catalogue as bench_catalogue, service as bench_service
@@ -14,6 +15,15 @@ from core.export import service as export_service
 PAGES = Path(__file__).resolve().parent
 MONITOR_PAGE = PAGES / "monitor.py"
 CHAT_PAGE = PAGES / "chat.py"
+
+
+
+def _link(page: Path, label: str) -> None:
+    try:
+        st.page_link(str(page), label=label)
+    except StreamlitAPIException:  # page run outside the app's navigation (tests)
+        st.caption(f"{label}: the {page.stem.title()} page")
+
 
 st.title("Models")
 st.caption("The tiny offline model, cached hub models, training outputs and exports, with where "
@@ -128,7 +138,7 @@ if entries:
                     st.error(str(exc))
                 else:
                     st.success(f"Benchmark queued as job #{job_id}.")
-                    st.page_link(str(MONITOR_PAGE), label="Follow it on Monitor")
+                    _link(MONITOR_PAGE, "Follow it on Monitor")
     with chat_tab:
         if "serve" not in kinds.KINDS or not CHAT_PAGE.exists():
             st.info("Chat needs the `serve` job kind and the Chat page, which are not part of this "
@@ -145,7 +155,7 @@ if entries:
                     st.error(str(exc))
                 else:
                     st.success(f"Serving as job #{job_id}; it shows on Chat once it answers.")
-            st.page_link(str(CHAT_PAGE), label="Open Chat")
+            _link(CHAT_PAGE, "Open Chat")
     with delete_tab:
         busy = catalog.users(entry)
         if busy:

@@ -67,6 +67,13 @@ def test_models_page_lists_exports_and_verifies(trained, tmp_path, monkeypatch):
     details = " ".join(m.value for m in at.markdown)
     assert "passed" in details and "token agreement 1.0000" in details
 
+    # Chat: "Serve it" queues a serve job of this export.
+    at.button(key="models_serve_run").click()
+    at = _run(at)
+    serve = jobs.list_jobs(kinds=["serve"])[0]
+    assert jobs.get(serve["id"])["config"]["model"] == str(out)
+    assert jobs.request_stop(serve["id"]) == "STOPPED"
+
     # The same directory again without overwrite: refused in one sentence, nothing queued.
     at.selectbox(key="models_selected").set_value(str(trained.adapter))
     at = _run(at)
