@@ -177,7 +177,7 @@ def _checkpoints(job: dict, when: tuple) -> None:
                          (f"cycle **{c['cycle']}**" if c["cycle"] is not None else "–"))
         cols[1].caption(_when(c["time"]))
         cols[2].caption(monitor.format_bytes(c["size"]) if c["exists"] else "deleted")
-        cols[3].code(c["path"], language=None)
+        cols[3].code(_short(c["path"], job.get("job_dir")), language=None)
         problem = job_actions.checkpoint_problem(job["kind"], c["path"])
         if not can_pick:
             problem = job_actions.reason(job, "resume_from")
@@ -188,6 +188,14 @@ def _checkpoints(job: dict, when: tuple) -> None:
     if total > len(ckpts):
         st.caption(f"The newest {len(ckpts)} of {total} checkpoints "
                    f"(all of them: `halo-forge checkpoints {job['id']}`).")
+
+
+def _short(path: str, job_dir: str | None) -> str:
+    """A checkpoint path relative to the job directory when it lies inside it."""
+    try:
+        return str(Path(path).relative_to(job_dir)) if job_dir else path
+    except ValueError:
+        return path
 
 
 def _when(t: float) -> str:

@@ -132,3 +132,28 @@ def test_results_table_fits_1440_px(ui, page):
     screenshot(page, "bug-results-1440")
     assert widths[0] <= widths[1] + 1, f"the table scrolls sideways: {widths}"
     no_exception(page)
+
+
+def test_monitor_lists_checkpoints_and_resumes_from_one(ui, page):
+    from core import jobs, ledger, paths
+
+    job = next(j for j in jobs.list_jobs() if j["status"] == "STOPPED")
+    ckpt = paths.job_dir(job["id"]) / "output" / "checkpoint-40"
+    ckpt.mkdir(parents=True, exist_ok=True)
+    (ckpt / "trainer_state.json").write_text("{}")
+    (ckpt / "adapter_model.safetensors").write_bytes(b"\0" * 300_000)
+    with ledger.writer() as conn:
+        ledger.add_event(conn, "CHECKPOINT_SAVED", job["id"], {"path": str(ckpt), "step": 40})
+    page.goto(f"{ui.url}/monitor?job={job['id']}")
+    wait_app(page)
+    page.get_by_text("Checkpoints (1)").first.wait_for(timeout=30000)
+    page.get_by_text("293.0 KiB").first.wait_for(timeout=30000)
+    page.get_by_role("button", name="Resume from this one").first.scroll_into_view_if_needed()
+    screenshot(page, "monitor-checkpoints")
+    page.get_by_role("button", name="Resume from this one").first.click()
+    page.get_by_role("heading", name=f"{job['name']} (resumed from checkpoint-40)").first \
+        .wait_for(timeout=30000)
+    new = jobs.list_jobs(limit=1)[0]
+    assert new["retry_of"] == job["id"]
+    assert jobs.get(new["id"])["config"]["training"]["resume_from"] == str(ckpt)
+    no_exception(page)
