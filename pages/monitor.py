@@ -233,8 +233,9 @@ def _chart(job_id: int, names: list[str], when: tuple) -> None:
         elif any(s["downsampled"] for s in series):
             total = sum(s["count"] for s in series)
             st.caption(f"{total:,} points, averaged into buckets (band: min–max).")
-        st_echarts(metric_chart(series, x_name=x, time_axis=(x == "time")), height="340px",
-                   key=f"mon_chart_{job_id}_{x}")
+        chart = cached(st.session_state, "mon_cache_chart", (when, tuple(picked), x),
+                       lambda: metric_chart(series, x_name=x, time_axis=(x == "time")))
+        st_echarts(chart, height="340px", key=f"mon_chart_{job_id}_{x}")
 
 
 _LINE_COLOURS = {"error": PALETTE["error"], "warning": PALETTE["warning"],

@@ -212,9 +212,11 @@ def training_comparison() -> None:
     curves = live.cached(st.session_state, "res_cache_curves", when,
                          lambda: results.curves([by_id[i] for i in picked], metric, x=x))
     if curves:
-        st_echarts(metric_chart(curves, y_name=metric, smoothing=smoothing,
-                                x_name="step" if x == "step" else "seconds since start"),
-                   height="360px", key="res_curves")
+        # The options too: building them walks every point (smoothing, pairs) on each rerun.
+        chart = live.cached(st.session_state, "res_cache_chart", (when, smoothing),
+                            lambda: metric_chart(curves, y_name=metric, smoothing=smoothing,
+                                                 x_name="step" if x == "step" else "seconds since start"))
+        st_echarts(chart, height="360px", key="res_curves")
     missing = [i for i in picked if i not in {c["job_id"] for c in curves}]
     if missing:
         st.caption("No " + metric + " in " + ", ".join(f"#{i}" for i in missing) + ".")
