@@ -6,6 +6,7 @@ checklist. Everything goes through the same runners as real jobs (core.training.
 core.training.grpo) and the RAFT runner's batched generation.
 
 Run: .venv/bin/python bench/gpu_smoke.py [--sft-steps 10] [--grpo-steps 1] [--batch 64]
+     --cpu runs the same steps on the CPU (a check of this script; no memory figures).
 """
 
 from __future__ import annotations
@@ -36,8 +37,16 @@ def quiet(fn, *args, **kwargs):
             sys.stdout = saved
 
 
-def peak_mb(torch) -> float:
-    return torch.cuda.max_memory_allocated() / 2**20
+def peak(torch) -> str:
+    if not torch.cuda.is_available():
+        return "n/a (CPU)"
+    return f"{torch.cuda.max_memory_allocated() / 2**20:.0f} MiB"
+
+
+def reset_peak(torch) -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
 
 
 def main() -> int:
@@ -45,17 +54,22 @@ def main() -> int:
     ap.add_argument("--sft-steps", type=int, default=10)
     ap.add_argument("--grpo-steps", type=int, default=1)
     ap.add_argument("--batch", type=int, default=64, help="sequences per generation call")
+    ap.add_argument("--cpu", action="store_true", help="run on the CPU anyway (checks the script)")
     args = ap.parse_args()
 
     import torch
 
-    if not torch.cuda.is_available():
+    if not torch.cuda.is_available() and not args.cpu:
         print("no GPU (CUDA or ROCm) visible to torch: nothing to measure; exiting 0")
         return 0
-    name = torch.cuda.get_device_name(0)
-    backend = f"ROCm {torch.version.hip}" if getattr(torch.version, "hip", None) else f"CUDA {torch.version.cuda}"
-    dtype = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    print(f"GPU: {name} ({backend}), torch {torch.__version__}, dtype {dtype}")
+    if torch.cuda.is_available():
+        name = torch.cuda.get_device_name(0)
+        backend = f"ROCm {torch.version.hip}" if getattr(torch.version, "hip", None) else f"CUDA {torch.version.cuda}"
+        dtype = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        print(f"GPU: {name} ({backend}), torch {torch.__version__}, dtype {dtype}")
+    else:
+        dtype = "fp32"
+        print(f"CPU run (--cpu), torch {torch.__version__}, dtype {dtype}")
     os.environ["HALO_FORGE_HOME"] = tempfile.mkdtemp(prefix="gpu-smoke-home-")
 
     from core import datasets
@@ -72,39 +86,39 @@ def main() -> int:
     cfg = pretrain_config(str(tiny), write_jsonl(work / "pre.jsonl", pretrain_rows()), steps=args.sft_steps)
     cfg["model"]["dtype"] = dtype
     cfg["training"]["logging_steps"] = 1
-    torch.cuda.reset_peak_memory_stats()
+    reset_peak(torch)
     t0 = time.perf_counter()
     assert quiet(sft.run, cfg, work / "sft") == 0
     s = json.loads((work / "sft" / "summary.json").read_text())
     print(f"SFT: {s['steps']} steps in {time.perf_counter() - t0:.2f} s (job), {s['tokens_per_s']} train tokens/s, "
-          f"loss {s['first_loss']:.3f} -> {s['final_loss']:.3f}, peak GPU memory {peak_mb(torch):.0f} MiB, device {s['device']} {s['dtype']}")
+          f"loss {s['first_loss']:.3f} -> {s['final_loss']:.3f}, peak GPU memory {peak(torch)}, device {s['device']} {s['dtype']}")
     base = str(work / "sft" / "output" / "model")
 
     # 2. GRPO step(s) with the verifier reward.
     cfg = grpo_config(base, toy, steps=args.grpo_steps)
     cfg["model"]["dtype"] = dtype
-    torch.cuda.reset_peak_memory_stats()
+    reset_peak(torch)
     t0 = time.perf_counter()
     assert quiet(grpo.run, cfg, work / "grpo") == 0
     g = json.loads((work / "grpo" / "summary.json").read_text())
     rows = [json.loads(line) for line in (work / "grpo" / "samples.jsonl").read_text().splitlines()]
     print(f"GRPO: {g['steps']} step(s), {len(rows)} completions scored, {time.perf_counter() - t0:.2f} s (job), "
-          f"train {g['train_runtime_s']:.2f} s, verifier {g['verdicts_per_s']} verdicts/s, peak GPU memory {peak_mb(torch):.0f} MiB")
+          f"train {g['train_runtime_s']:.2f} s, verifier {g['verdicts_per_s']} verdicts/s, peak GPU memory {peak(torch)}, device {g['device']} {g['dtype']}")
 
     # 3. Batched generation (left padding, the RAFT runner's path).
     loaded = load_model_and_tokenizer({"name": base, "dtype": dtype})
     prompts = [datasets.to_prompt("humaneval", p) for p in problems()]
     per_prompt = max(1, args.batch // len(prompts))
     raft.generate(loaded.model, loaded.tokenizer, prompts[:1], samples_per_prompt=1, temperature=0.7, max_new_tokens=8, batch_size=1, seed=0)
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
+    reset_peak(torch)
     t0 = time.perf_counter()
     out, tokens, _ = raft.generate(loaded.model, loaded.tokenizer, prompts, samples_per_prompt=per_prompt, temperature=0.7,
                                    max_new_tokens=64, batch_size=args.batch, seed=1)
-    torch.cuda.synchronize()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
     dt = time.perf_counter() - t0
     print(f"generation: {len(out)} sequences in batches of {args.batch}, {tokens} new tokens in {dt:.2f} s = "
-          f"{tokens / dt:.0f} tokens/s, peak GPU memory {peak_mb(torch):.0f} MiB")
+          f"{tokens / dt:.0f} tokens/s, peak GPU memory {peak(torch)}")
     return 0
 
 
