@@ -89,6 +89,15 @@ def endpoint(url: str, prompt: str, new_tokens: int) -> tuple:
     return reply.ttft_s, reply.tokens_per_s, reply.tokens
 
 
+def engine_url(job: dict) -> str:
+    """The engine's internal endpoint, read from the job's `starting ...` log line."""
+    import re
+
+    log = (Path(job["job_dir"]) / "output.log").read_text()
+    port = re.search(r"halo-forge: starting \w+: .* --port (\d+)", log).group(1)
+    return f"http://127.0.0.1:{port}/v1"
+
+
 def rss_mb(root_pid: int) -> tuple[float, float]:
     """(largest single process, whole process group) resident memory in MB."""
     import psutil
@@ -146,10 +155,12 @@ def main() -> int:
             local_one = in_process(model_dir, args.new_tokens)
             endpoint(url, prompts[0], 4)  # warm-up (the first request loads lazy parts)
             local_one(prompts[0])
-            served, local = [], []
-            for _ in range(args.repeats):  # interleaved: both paths see the same machine load
+            direct = engine_url(job)  # the engine's own loopback port, behind our proxy
+            served, local, bare = [], [], []
+            for _ in range(args.repeats):  # interleaved: all paths see the same machine load
                 for prompt in prompts:
                     served.append(endpoint(url, prompt, args.new_tokens))
+                    bare.append(endpoint(direct, prompt, args.new_tokens))
                     local.append(local_one(prompt))
             engine_mb, group_mb = rss_mb(job["pid"])
             from core import jobs
@@ -162,12 +173,15 @@ def main() -> int:
 
     s_ttft, s_rate, s_n = _summary(served)
     l_ttft, l_rate, l_n = _summary(local)
+    b_ttft, b_rate, b_n = _summary(bare)
     print(f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}; tiny model, {len(prompts)} prompts x {args.repeats}, greedy, up to {args.new_tokens} new tokens, streamed")
     print(f"serve job ready (submit -> MODEL_READY): {ready_s:.1f} s")
     print(f"{'path':<28}{'TTFT median':>14}{'tokens/s median':>18}{'tokens/reply':>14}")
     print(f"{'in-process generate':<28}{l_ttft * 1000:>11.1f} ms{l_rate:>18.1f}{l_n:>14.1f}")
+    print(f"{'engine port (no proxy)':<28}{b_ttft * 1000:>11.1f} ms{b_rate:>18.1f}{b_n:>14.1f}")
     print(f"{'endpoint (serve job)':<28}{s_ttft * 1000:>11.1f} ms{s_rate:>18.1f}{s_n:>14.1f}")
     print(f"ratio endpoint / in-process: tokens/s {s_rate / l_rate:.2f}, TTFT {s_ttft / l_ttft:.2f}x")
+    print(f"the proxy hop: TTFT +{(s_ttft - b_ttft) * 1000:.1f} ms, tokens/s x{s_rate / b_rate:.2f}")
     print(f"serve job memory (RSS): engine process {engine_mb:.0f} MB, whole job {group_mb:.0f} MB")
     return 0
 

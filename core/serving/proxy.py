@@ -97,6 +97,9 @@ class Proxy:
 def _handler_for(proxy: Proxy):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.0"  # one request per connection: streams end at close
+        # Small SSE pieces must leave at once: with Nagle on, each waits for the client's
+        # delayed ACK of the previous one (measured: +28 ms time to first token).
+        disable_nagle_algorithm = True
 
         def log_message(self, fmt, *args):  # the engine logs; access lines would flood the job log
             return

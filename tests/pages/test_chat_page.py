@@ -90,3 +90,17 @@ def test_monitor_shows_the_endpoint_of_a_served_model(served):
     at.run()
     assert not at.exception
     assert any(served.endpoint in c.value for c in at.caption)
+
+
+def test_a_served_model_that_died_is_reported_with_its_reason(home):
+    from core import ledger
+
+    job_id = jobs.submit("serve", {"model": "tiny", "executor": {"gpus": 0}})
+    assert ledger.transition(job_id, ("QUEUED",), "FAILED",
+                             error="exited with code 1:\nerror: the transformers server exited with code -9 while serving")
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["chat_a"] = job_id  # the model this chat was talking to
+    at.run()
+    assert not at.exception
+    assert any(f"Served model #{job_id} failed" in e.value and "code -9 while serving" in e.value
+               for e in at.error)
