@@ -57,6 +57,10 @@ class LedgerForeign(LedgerError):
     pass
 
 
+class LedgerFull(LedgerError):
+    """A write failed for lack of space; it was rolled back, nothing was stored."""
+
+
 # ---- job states ---------------------------------------------------------------------------
 
 QUEUED, STARTING, RUNNING, STOPPING = "QUEUED", "STARTING", "RUNNING", "STOPPING"
@@ -235,6 +239,8 @@ def is_damage(exc: BaseException) -> bool:
 
 def is_disk_full(exc: BaseException) -> bool:
     """A write that failed for lack of space (SQLITE_FULL, or ENOSPC from the OS)."""
+    if isinstance(exc, LedgerFull):
+        return True
     if isinstance(exc, sqlite3.Error):
         return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == 13 or "disk is full" in str(exc)
     return isinstance(exc, OSError) and exc.errno == 28
@@ -253,14 +259,17 @@ def damaged_error(path: Path, detail: str) -> LedgerDamaged:
 
 @contextmanager
 def _guard(path: Path | None):
-    """Turn SQLite's damage errors into one sentence that says what to do."""
+    """Turn SQLite's damage and disk-full errors into one sentence that says what to do."""
     try:
         yield
     except sqlite3.DatabaseError as exc:
+        path = Path(path) if path else paths.ledger_path()
         if is_damage(exc):
-            path = Path(path) if path else paths.ledger_path()
             _checked.pop((os.getpid(), str(path)), None)
             raise damaged_error(path, str(exc)) from exc
+        if is_disk_full(exc):
+            raise LedgerFull(f"the disk holding {path.parent} is full ({exc}); free some space "
+                             "and try again -- nothing was written") from exc
         raise
 
 

@@ -53,8 +53,9 @@ class DiskGuard:
         with self._lock:
             if self.reason is None:
                 where = paths.ledger_path().parent
-                self.reason = (f"the disk holding {where} is full ({exc}); new jobs wait and "
-                               "running jobs' output is stored when space is freed")
+                detail = exc.__cause__ if isinstance(exc, ledger.LedgerFull) else exc
+                self.reason = (f"the disk holding {where} is full ({detail}); new jobs wait "
+                               "and running jobs' output is stored when space is freed")
                 self.since = time.time()
                 log.error("ledger write failed for lack of space: launching paused (%s)", exc)
                 self.publish()

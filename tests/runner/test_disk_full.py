@@ -105,6 +105,9 @@ def test_full_disk_pauses_launching_and_resumes_without_losing_output(home, tmp_
         status = _cli("status")
         assert status.returncode == 0 and "launching paused" in status.stdout, status
         assert dashboard.ledger_health()["paused"] == paused
+        refused = _cli("submit", "--", "true")  # a write from the CLI: one sentence, exit 1
+        assert refused.returncode == 1 and "is full" in refused.stderr, refused
+        assert "Traceback" not in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
         from streamlit.testing.v1 import AppTest
 
         at = AppTest.from_file(str(REPO / "pages/dashboard.py"), default_timeout=60).run()
