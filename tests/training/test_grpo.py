@@ -80,3 +80,25 @@ def test_bad_grpo_config_exits_2_naming_the_field(tmp_path, capsys):
            "grpo": {"num_generations": 3}, "training": {"batch_size": 8}}
     assert grpo.run(cfg, tmp_path) == 2
     assert "config error: training.batch_size x training.grad_accum (8) must be a multiple of grpo.num_generations (3)" in capsys.readouterr().out
+
+
+def test_a_grpo_job_runs_through_the_job_process(tiny_model, toy_problems, tmp_path):
+    """The path the supervisor takes: job.json -> python -m core.runner.job -> core.training.grpo."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    job_dir = tmp_path / "job"
+    job_dir.mkdir()
+    cfg = grpo_config(str(tiny_model), toy_problems, steps=1, max_completion_length=8, num_iterations=1)
+    cfg["training"]["batch_size"] = 16
+    (job_dir / "job.json").write_text(json.dumps({"id": 1, "kind": "grpo", "name": "grpo", "config": cfg}))
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-u", "-m", "core.runner.job", str(job_dir)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    summary = json.loads((job_dir / "summary.json").read_text())
+    assert summary["kind"] == "grpo" and summary["steps"] == 1 and summary["verdicts"] == 16
+    assert any(p and "rewards_humaneval_mean" in p.metrics for p in map(parse_line, proc.stdout.splitlines()))
