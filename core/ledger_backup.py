@@ -143,8 +143,9 @@ def check(path: Path | None = None, quick: bool = False) -> list[str]:
             if line.strip() and not line.startswith("***")]
 
 
-def restore(source: Path) -> Path:
-    """Put `source` in place of the ledger; returns where the replaced ledger was kept.
+def restore(source: Path) -> Path | None:
+    """Put `source` in place of the ledger; returns where the replaced ledger was kept (None
+    when there was none).
 
     Refused while a supervisor runs (it holds the ledger open and would keep writing to the
     replaced file) or when `source` is not a sound ledger."""
@@ -183,7 +184,7 @@ def restore(source: Path) -> Path:
         Path(str(staged) + suffix).unlink(missing_ok=True)
     os.replace(staged, target)
     ledger.reset_engines()
-    return kept
+    return kept if kept.exists() else None
 
 
 def _copy(source: Path, dest: Path) -> None:

@@ -40,7 +40,8 @@ def cmd_ledger(args) -> int:
             kept = ledger_backup.restore(Path(args.file))
         except ledger_backup.RestoreError as exc:
             fail(str(exc), 1)
-        print(f"restored {args.file}; the replaced ledger is kept as {kept}")
+        print(f"restored {args.file}" + (f"; the replaced ledger is kept as {kept}" if kept
+                                          else " (there was no ledger to replace)"))
         return 0
     if args.action == "prune":
         from core import ledger_prune
