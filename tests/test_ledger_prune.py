@@ -74,3 +74,16 @@ def test_bad_ages_are_refused_in_one_sentence(home, age):
     out = cli("ledger", "prune", "--older-than", age)
     assert out.returncode == 2 and "--older-than" in out.stderr and "Traceback" not in out.stderr
     assert ledger_prune.parse_age("36h") == 36 * 3600
+
+
+def test_prune_without_room_for_vacuum_still_deletes_and_says_so(home, monkeypatch):
+    with ledger.writer() as conn:
+        old = _job(conn, "COMPLETED", 400, rows=100)
+
+    def no_room(path=None):
+        raise ledger.LedgerFull("the disk holding /x is full (database or disk is full); ...")
+
+    monkeypatch.setattr(ledger_prune, "compact", no_room)
+    done = ledger_prune.prune(90 * DAY)
+    assert done["metrics"] == 100 and _counts(old) == (0, 0, 0)
+    assert "VACUUM skipped" in done["vacuum_skipped"]

@@ -54,7 +54,8 @@ def cmd_ledger(args) -> int:
         print(f"pruned {done['jobs']} job(s): {done['metrics']:,} metric rows, "
               f"{done['log_lines']:,} log lines, {done['events']:,} events; ledger "
               f"{_size(done['bytes_before'])} -> {_size(done['bytes_after'])} "
-              f"in {done['seconds']:.1f} s")
+              f"in {done['seconds']:.1f} s"
+              + (f" ({done['vacuum_skipped']})" if done["vacuum_skipped"] else ""))
         return 0
     # info
     with ledger.reader() as conn:
