@@ -1,0 +1,43 @@
+"""The GGUF path: the tiny model converted with llama.cpp's own converter (the export
+module's `convert`), served by llama.cpp's server (engine auto) through a real supervisor."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core import chat, jobs, ledger
+from core.serving import service
+from tests.conftest import wait_for
+from tests.serving.served import free_port
+
+
+@pytest.fixture
+def tiny_gguf(home, tmp_path):
+    from core.export import converter, gguf
+    from core.models.presets import tiny_model_dir
+    from core.models.tiny import build_tiny_model
+
+    try:
+        converter.script()
+    except converter.ConverterMissing as exc:
+        pytest.fail(str(exc))  # `make install` puts it in place; CI runs it
+    tiny = build_tiny_model(tiny_model_dir(), seed=0)
+    return gguf.convert(Path(tiny), tmp_path / "tiny-f16.gguf", "f16", log=lambda line: None)
+
+
+def test_a_gguf_file_is_served_by_llama_cpp(supervisor, tiny_gguf):
+    job_id = service.start(str(tiny_gguf), port=free_port(), idle_minutes=0)
+    job = service.wait_ready(job_id, timeout=180)
+    assert service.ready_info(job)["engine"] == "llamacpp"
+    assert chat.models(job["endpoint"]) == ["tiny-f16.gguf"]
+    msgs = [{"role": "user", "content": "What is the capital of France?"}]
+    params = chat.Params(max_tokens=6, temperature=0.0)
+    plain = chat.complete(job["endpoint"], msgs, params)
+    assert plain.tokens >= 1
+    stats = chat.Reply()
+    streamed = "".join(chat.stream(job["endpoint"], msgs, params, stats))
+    assert stats.tokens >= 1 and streamed.strip() == plain.text.strip()
+    assert jobs.request_stop(job_id) == "STOPPING"
+    wait_for(lambda: jobs.get(job_id)["status"] in ledger.FINAL, 60, what="the job to end")
+    assert jobs.get(job_id)["status"] == "STOPPED"
