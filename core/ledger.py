@@ -164,7 +164,7 @@ def _use_wal(con) -> None:
 
 
 def _acquire(path: Path | None) -> Conn:
-    """An idle connection of this thread to the ledger (nested use gets a second one).
+    """An idle connection to the ledger, or a new one (nested use gets a second one).
 
     The file is checked once per process, and again when it was replaced (a restore): a
     connection to the replaced file is dropped rather than reused."""
@@ -194,14 +194,13 @@ def _acquire(path: Path | None) -> Conn:
     if con is not None:
         return con
     con = _connect(path)
-    con.ino = ino
+    con.ino, con.key = ino, key
     return con
 
 
-def _release(con: Conn, path: Path | None) -> None:
-    path = Path(path) if path else paths.ledger_path()
+def _release(con: Conn) -> None:
     with _lock:
-        idle = _idle.setdefault((os.getpid(), str(path)), [])
+        idle = _idle.setdefault(con.key, [])
         if len(idle) < POOL_MAX:
             idle.append(con)
             return
@@ -218,7 +217,7 @@ def _discard(con: Conn) -> None:
         pass
 
 
-def _end(con: Conn, path: Path | None) -> None:
+def _end(con: Conn) -> None:
     """Roll back whatever is left open and give the connection back (or drop a broken one)."""
     try:
         if con.in_transaction:
@@ -226,7 +225,7 @@ def _end(con: Conn, path: Path | None) -> None:
     except sqlite3.Error:
         _discard(con)
         return
-    _release(con, path)
+    _release(con)
 
 
 _DAMAGED_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -364,7 +363,7 @@ def reader(path: Path | None = None) -> Iterator[Conn]:
             con.execute("BEGIN")
             yield con
         finally:
-            _end(con, path)
+            _end(con)
 
 
 @contextmanager
@@ -377,7 +376,7 @@ def writer(path: Path | None = None) -> Iterator[Conn]:
             yield con
             con.execute("COMMIT")
         finally:
-            _end(con, path)
+            _end(con)
 
 
 def check_usable(path: Path | None = None) -> None:
@@ -394,7 +393,7 @@ def connection(path: Path | None = None) -> Iterator[Conn]:
         try:
             yield con
         finally:
-            _end(con, path)
+            _end(con)
 
 
 def engine(path: Path | None = None):
