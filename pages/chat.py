@@ -33,10 +33,8 @@ def _start_form() -> None:
     idle = right.number_input("Idle timeout (minutes, 0 = never)", 0, 7 * 24 * 60, 30,
                               key="chat_start_idle")
     if st.button("Start serving", key="chat_start", type="primary"):
-        item = choices[pick]
         try:
-            job_id = service.start(item.model, job=item.job, engine=engine,
-                                   idle_minutes=float(idle))
+            job_id = service.start(**choices[pick].args, engine=engine, idle_minutes=float(idle))
         except (jobs.JobError, ValueError) as exc:
             st.error(str(exc))
             return

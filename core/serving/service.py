@@ -17,10 +17,9 @@ LIVE = (QUEUED,) + ACTIVE  # a served model that is, or will be, up
 
 @dataclass
 class Servable:
-    group: str  # "model" | "adapter" | "export"
+    group: str  # what it is: tiny, hub (cached), LoRA adapter, GGUF export, ...
     label: str
-    model: str | None = None
-    job: int | None = None
+    args: dict  # for start(): {"model": ...}, {"job": ...} or {"model": ..., "adapter": ...}
 
 
 def _has_gpu() -> bool:
@@ -133,19 +132,27 @@ def wait_ready(job_id: int, timeout: float = 600.0, poll: float = 0.25) -> dict:
 
 
 def servable() -> list[Servable]:
-    """What the Chat page offers to start: models, adapters of finished jobs, exports."""
-    from core.models.loading import cached_hub_models, local_model_dirs
+    """What the Chat page offers to start: the tiny model (built on demand), then the Models
+    page's catalogue (training outputs, exports, cached hub models: core.model_catalog, one
+    list for both pages), then other local model directories."""
+    from core import model_catalog as catalog
+    from core.models.loading import local_model_dirs
 
-    out = [Servable("model", "tiny (offline test model)", model="tiny")]
-    out += [Servable("model", m, model=m) for m in cached_hub_models()]
-    out += [Servable("model", d, model=d) for d in local_model_dirs()
-            if not Path(d, "adapter_config.json").is_file()]
-    for row in ledger.list_jobs(("COMPLETED",), kinds=("sft", "raft")):
-        try:
-            src = sources.from_job(row["id"])
-        except sources.SourceError:
+    out = [Servable("tiny (offline)", "tiny: the offline test model", {"model": "tiny"})]
+    seen = set()
+    for entry in catalog.list_models():
+        if entry.kind == "tiny":
             continue
-        what = f"adapter on {src.model}" if src.adapter else "model"
-        out.append(Servable("adapter", f"job {row['id']} · {row['name']} ({what})", job=row["id"]))
-    out += [Servable("export", e, model=e) for e in sources.exports()]
+        try:
+            args = catalog.serve_args(entry)
+        except catalog.CatalogError:
+            continue
+        base = f" on {entry.base}" if entry.base and entry.kind in ("adapter", "checkpoint") else ""
+        job = f"job {entry.job} · " if entry.job is not None else ""
+        out.append(Servable(catalog.KIND_LABELS.get(entry.kind, entry.kind),
+                            f"{job}{entry.name}{base}", args))
+        seen.add(entry.key)
+    out += [Servable("local directory", d, {"model": d}) for d in local_model_dirs()
+            if d not in seen and not Path(d, "adapter_config.json").is_file()
+            and not d.endswith("/models/tiny")]
     return out

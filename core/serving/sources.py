@@ -70,21 +70,3 @@ def gguf_file(model: str) -> str | None:
     if not path.is_file():
         raise SourceError(f"GGUF file {model} does not exist")
     return str(path.resolve())
-
-
-def exports() -> list[str]:
-    """Merged models and GGUF files under the halo-forge home (exports, job outputs)."""
-    found: list[str] = []
-    roots = [paths.home() / "exports", paths.jobs_dir()]
-    for root in roots:
-        if not root.is_dir():
-            continue
-        for gguf in sorted(root.rglob("*.gguf")):
-            found.append(str(gguf))
-        for config in sorted(root.rglob("merged/config.json")):
-            found.append(str(config.parent))
-    if (paths.home() / "exports").is_dir():
-        for child in sorted((paths.home() / "exports").iterdir()):
-            if (child / "config.json").is_file() and str(child) not in found:
-                found.append(str(child))
-    return found

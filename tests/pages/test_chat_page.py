@@ -23,7 +23,7 @@ def test_nothing_served_offers_the_list_and_start_queues_a_serve_job(home):
     assert not at.exception
     assert any("No served model is running" in i.value for i in at.info)
     options = at.selectbox(key="chat_start_pick").options
-    assert options[0].startswith("model · tiny")
+    assert options[0] == "tiny (offline) · tiny: the offline test model"
     at.button(key="chat_start").click().run()
     assert not at.exception
     [job] = jobs.list_jobs(kinds=("serve",))

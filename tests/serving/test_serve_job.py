@@ -35,6 +35,15 @@ def test_running_only_once_the_endpoint_answers(served):
     assert "merging adapter" in log and "engine transformers" in log
 
 
+def test_the_trained_adapter_is_offered_to_serve(served):
+    from core.serving import service
+
+    trained = jobs.get(served.job["id"])["config"]["job"]
+    offered = [item for item in service.servable() if item.args == {"job": trained}]
+    assert len(offered) == 1 and offered[0].group == "LoRA adapter"
+    assert offered[0].label.startswith(f"job {trained} · ")
+
+
 def test_models_and_plain_and_streamed_chat(served):
     ids = chat.models(served.endpoint)
     assert ids == [str(Path(served.job["job_dir"]) / "merged")]  # the adapter merged on its base
