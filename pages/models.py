@@ -11,6 +11,7 @@ from core import jobs, kinds, model_catalog as catalog
 from core.benchmarks import catalogue as bench_catalogue, service as bench_service
 from core.configs.export import QUANTS
 from core.export import service as export_service
+from core.live import cached, newest_event
 
 PAGES = Path(__file__).resolve().parent
 MONITOR_PAGE = PAGES / "monitor.py"
@@ -45,11 +46,18 @@ else:
                                 "Steps": st.column_config.NumberColumn(format="%d")})
 
 
-@st.fragment(run_every="2s")
-def _activity() -> None:
+def _read_activity() -> tuple[list[dict], list[dict]]:
     active = [j for j in jobs.list_jobs(statuses=("QUEUED", "STARTING", "RUNNING", "STOPPING"), kinds=["export", "command"])
               if j["kind"] == "export" or j["name"].startswith("download ")]
     recent = [j for j in jobs.list_jobs(kinds=["export"], limit=5) if j not in active]
+    return active, recent
+
+
+@st.fragment(run_every="2s")
+def _activity() -> None:
+    # Re-read only when the ledger has a newer event (a status change, an output batch).
+    active, recent = cached(st.session_state, "models_cache_activity", newest_event(),
+                            _read_activity)
     for j in active:
         total = j.get("total_steps") or 0
         frac = min(1.0, (j.get("step") or 0) / total) if total else 0.0

@@ -107,3 +107,21 @@ def test_quiet_dashboard_reads_only_the_newest_event(home, sql, monkeypatch):
     assert any("FROM job" in q for q in _queries(sql))
     assert {m.label: m.value for m in at.metric}["Running"] == running  # STOPPING is active
     assert "stopping" in " ".join(m.value for m in at.markdown).lower()
+
+
+def test_quiet_models_activity_reads_no_jobs(home, sql, monkeypatch):
+    calls = []
+    real = jobs.list_jobs
+    monkeypatch.setattr(jobs, "list_jobs", lambda *a, **k: (calls.append(k), real(*a, **k))[1])
+
+    def activity():  # the fragment's two reads; the catalogue above it reads jobs on each run
+        return [k for k in calls if k.get("kinds") == ["export", "command"] or k.get("limit") == 5]
+
+    at = AppTest.from_file(str(REPO / "pages/models.py"), default_timeout=30).run()
+    assert not at.exception and len(activity()) == 2
+    at.run()
+    assert len(activity()) == 2  # nothing happened: the kept lists are drawn
+    job = jobs.submit("command", {"kind": "command", "command": ["true"]}, name="download tiny")
+    at.run()
+    assert len(activity()) == 4
+    assert any(f"#{job} download tiny: queued" in p.proto.text for p in at.get("progress"))
