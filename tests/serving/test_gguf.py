@@ -26,9 +26,17 @@ def tiny_gguf(home, tmp_path):
     return gguf.convert(Path(tiny), tmp_path / "tiny-f16.gguf", "f16", log=lambda line: None)
 
 
-def test_a_gguf_file_is_served_by_llama_cpp(supervisor, tiny_gguf):
-    job_id = service.start(str(tiny_gguf), port=free_port(), idle_minutes=0)
-    job = service.wait_ready(job_id, timeout=180)
+def test_a_gguf_file_is_served_by_llama_cpp(supervisor, tiny_gguf, capsys):
+    from core.cli import main
+
+    assert main(["serve", "--model", str(tiny_gguf), "--port", str(free_port()),
+                 "--idle-minutes", "0", "--wait"]) == 0
+    out, err = capsys.readouterr()
+    job_id, endpoint = out.split()  # the job id at once, the endpoint once it answers
+    job = jobs.get(int(job_id))
+    assert job["endpoint"] == endpoint and job["status"] == "RUNNING"
+    assert "with llamacpp at" in err
+    job_id = int(job_id)
     assert service.ready_info(job)["engine"] == "llamacpp"
     assert chat.models(job["endpoint"]) == ["tiny-f16.gguf"]
     msgs = [{"role": "user", "content": "What is the capital of France?"}]

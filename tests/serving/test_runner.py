@@ -85,3 +85,16 @@ def test_cli_serve_refuses_a_missing_model_in_one_sentence(home, capsys):
     assert len(err.splitlines()) == 1
     assert main(["serve"]) == 2
     assert "give --model M or --job ID" in capsys.readouterr().err
+
+
+def test_an_exposed_endpoint_gets_a_token_kept_beside_the_job(tmp_path, monkeypatch):
+    monkeypatch.delenv("HALO_FORGE_TOKEN", raising=False)
+    assert runner._token(SimpleNamespace(host="127.0.0.1"), tmp_path) is None
+    token = runner._token(SimpleNamespace(host="0.0.0.0"), tmp_path)
+    path = tmp_path / "token"
+    assert token and path.read_text() == token and path.stat().st_mode & 0o777 == 0o600
+    assert runner._token(SimpleNamespace(host="0.0.0.0"), tmp_path) == token  # stable
+    monkeypatch.setenv("HALO_FORGE_TOKEN", "ui-token")
+    fresh = tmp_path / "other"
+    fresh.mkdir()
+    assert runner._token(SimpleNamespace(host="192.168.1.5"), fresh) == "ui-token"
