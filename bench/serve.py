@@ -8,6 +8,7 @@ memory of the serve job's processes (the engine, and the whole job: wrapper + ru
 engine).
 
 Run: .venv/bin/python bench/serve.py [--prompts 5] [--new-tokens 64] [--repeats 3]
+     [--hidden 512 --layers 8]   (a wider random model with the tiny tokenizer)
 Figures depend on the CPU and on what else runs; the tiny model is random, so only speed is
 meaningful, not text. The model is tiny, so fixed costs (HTTP, SSE, the proxy hop) weigh more
 here than they would on a real model.
@@ -79,6 +80,26 @@ def in_process(model_dir: str, new_tokens: int):
     return one
 
 
+def widen(tiny_dir: Path, out: Path, hidden: int, layers: int) -> str:
+    """The tiny model's tokenizer and config with wider, deeper random weights (seeded): a
+    model whose per-token compute is closer to a real one's, so fixed per-token costs of the
+    server (SSE chunk, JSON, event loop) weigh what they would there."""
+    import shutil
+
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    shutil.copytree(tiny_dir, out)
+    cfg = AutoConfig.from_pretrained(tiny_dir)
+    cfg.hidden_size, cfg.intermediate_size, cfg.num_hidden_layers = hidden, hidden * 3, layers
+    cfg.num_attention_heads, cfg.num_key_value_heads = hidden // 64, max(1, hidden // 128)
+    torch.manual_seed(0)
+    for f in out.glob("model*.safetensors*"):
+        f.unlink()
+    AutoModelForCausalLM.from_config(cfg).save_pretrained(out)
+    return str(out)
+
+
 def endpoint(url: str, prompt: str, new_tokens: int) -> tuple:
     from core import chat
 
@@ -130,6 +151,9 @@ def main() -> int:
     ap.add_argument("--prompts", type=int, default=5)
     ap.add_argument("--new-tokens", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--hidden", type=int, default=0,
+                    help="serve a wider random model (e.g. 512) instead of the tiny one")
+    ap.add_argument("--layers", type=int, default=8)
     args = ap.parse_args()
     prompts = PROMPTS[: args.prompts]
 
@@ -142,6 +166,8 @@ def main() -> int:
         from core.serving import service
 
         model_dir = str(build_tiny_model(Path(tmp) / "tiny", seed=0))
+        if args.hidden:
+            model_dir = widen(Path(model_dir), Path(tmp) / "wide", args.hidden, args.layers)
         sup = subprocess.Popen([sys.executable, "-m", "core.cli", "supervisor", "run"], cwd=ROOT,
                                env=dict(os.environ, PYTHONPATH=str(ROOT)),
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
@@ -174,7 +200,8 @@ def main() -> int:
     s_ttft, s_rate, s_n = _summary(served)
     l_ttft, l_rate, l_n = _summary(local)
     b_ttft, b_rate, b_n = _summary(bare)
-    print(f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}; tiny model, {len(prompts)} prompts x {args.repeats}, greedy, up to {args.new_tokens} new tokens, streamed")
+    what = f"random model hidden {args.hidden} x {args.layers} layers" if args.hidden else "tiny model"
+    print(f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}; {what}, {len(prompts)} prompts x {args.repeats}, greedy, up to {args.new_tokens} new tokens, streamed")
     print(f"serve job ready (submit -> MODEL_READY): {ready_s:.1f} s")
     print(f"{'path':<28}{'TTFT median':>14}{'tokens/s median':>18}{'tokens/reply':>14}")
     print(f"{'in-process generate':<28}{l_ttft * 1000:>11.1f} ms{l_rate:>18.1f}{l_n:>14.1f}")
