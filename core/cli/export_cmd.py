@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from core.cli.common import add_job_options, maybe_wait
-from core.configs.export import QUANTS
+from core.export import QUANTS
 
 
 def cmd_export(args) -> int:

@@ -6,10 +6,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from core.configs.sections import ExecutorSection, _Job, _Section
-
-FORMATS = ("merged", "gguf")
-# f32/f16/bf16: llama.cpp's converter writes them; the others its quantizer makes from f16.
-QUANTS = ("f16", "bf16", "f32", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0")
+from core.export import FORMATS, QUANTS  # noqa: F401 - declared once, light for the CLI
 
 
 class ExportSourceSection(_Section):
