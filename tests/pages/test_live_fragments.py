@@ -125,3 +125,23 @@ def test_quiet_models_activity_reads_no_jobs(home, sql, monkeypatch):
     at.run()
     assert len(activity()) == 4
     assert any(f"#{job} download tiny: queued" in p.proto.text for p in at.get("progress"))
+
+
+def test_results_rerun_keeps_table_and_curves(home, sql):
+    ids = seed()
+    at = AppTest.from_file(str(REPO / "pages/results.py"), default_timeout=30).run()
+    assert not at.exception and at.get("bidi_component")
+
+    def curve_reads():  # monitor.series: its bounds, then the points
+        return [q for q in _queries(sql) if "FROM metric" in q and ("MIN(step)" in q or "value" in q)]
+
+    assert curve_reads()
+    sql.clear()
+    at.run()  # a click elsewhere on the page: nothing in the ledger changed
+    assert not at.exception
+    assert curve_reads() == []
+    assert not [q for q in _queries(sql) if q.startswith("SELECT * FROM result")]  # table kept
+    _output(ids["STOPPED"], 99, 0.5)  # a picked run (the newest three are) logs a point
+    sql.clear()
+    at.run()
+    assert curve_reads()
