@@ -396,6 +396,7 @@ TEMPLATES: dict[str, tuple[str, str | None]] = {
     "Benchmark": ("benchmark", None),
     "Command": ("command", None),
     "Export": ("export", None),
+    "Serve": ("serve", None),
 }
 
 
@@ -415,11 +416,14 @@ def check_text(text: str) -> tuple[Any, list[configs.ConfigIssue]]:
     issues: list[configs.ConfigIssue] = []
     model = getattr(cfg, "model", None)
     executor = getattr(getattr(cfg, "executor", None), "name", "local")
-    if model is not None and executor == "local":
-        problem = model_problem(model.name)
+    # A serve config names its model as a plain string (a .gguf file is checked by the job).
+    name, path = (model, ("model",)) if isinstance(model, str) else (
+        getattr(model, "name", None), ("model", "name"))
+    if name and executor == "local" and not name.lower().endswith(".gguf"):
+        problem = model_problem(name)
         if problem:
-            issues.append(configs.ConfigIssue("model.name", f"model.name: {problem}",
-                                              _line_of(text, ("model", "name"))))
+            issues.append(configs.ConfigIssue(".".join(path), f"{'.'.join(path)}: {problem}",
+                                              _line_of(text, path)))
     if executor != "local":
         found: dict[str, list[str]] = {}
         _check_profile(executor, cfg.executor.profile, found)

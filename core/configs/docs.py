@@ -94,6 +94,7 @@ _TEMPLATE_VALUES: dict[str, dict[str, Any]] = {
     "verify": {"verifier": "humaneval", "samples": "samples.jsonl"},
     "command": {"command": ["python", "-c", "print('Step 1/1')"]},
     "export": {"source.model": "tiny"},
+    "serve": {"model": "tiny", "executor.gpus": 0},
 }
 
 
