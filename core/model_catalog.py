@@ -207,13 +207,15 @@ def when(ts: float | None) -> str:
 
 
 def rows(entries: list[ModelEntry]) -> list[dict[str, Any]]:
-    """The table the page shows: one plain dict per model."""
-    return [{"Model": e.name, "Kind": KIND_LABELS[e.kind], "Base": e.base or "", "Job": e.job,
-             "Dataset": e.dataset or "", "Steps": e.steps, "Date": when(e.date),
-             "Size": human_size(e.size_bytes), "Verification": e.verdict,
+    """The table the page shows: one plain dict per model, short columns first. Text cells
+    (not None) where a value is unknown: Streamlit would draw None as the word 'None'."""
+    return [{"Model": e.name, "Kind": KIND_LABELS[e.kind], "Verification": e.verdict,
+             "Size": human_size(e.size_bytes), "Job": f"#{e.job}" if e.job else "",
+             "Steps": "" if e.steps is None else str(e.steps), "Dataset": e.dataset or "",
+             "Date": when(e.date),
              "Latest scores": ", ".join(f"{s['benchmark']} {s['metric']} {s['value']:.3f}"
                                         for s in _latest(e.scores)),
-             "Path": e.key} for e in entries]
+             "Base": e.base or "", "Path": e.key} for e in entries]
 
 
 def _latest(scores: list[dict[str, Any]]) -> list[dict[str, Any]]:

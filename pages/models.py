@@ -41,9 +41,7 @@ if not entries:
     st.info("No models yet: build the tiny one with `halo-forge models tiny`, train one on the "
             "Training page, or download one below.")
 else:
-    st.dataframe(catalog.rows(entries), key="models_table", hide_index=True, width="stretch",
-                 column_config={"Job": st.column_config.NumberColumn(format="%d"),
-                                "Steps": st.column_config.NumberColumn(format="%d")})
+    st.dataframe(catalog.rows(entries), key="models_table", hide_index=True, width="stretch")
 
 
 def _read_activity() -> tuple[list[dict], list[dict]]:

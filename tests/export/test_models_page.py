@@ -33,7 +33,7 @@ def test_models_page_lists_exports_and_verifies(trained, tmp_path, monkeypatch):
     assert kinds[str(trained.tiny)] == "tiny (offline)"
     assert kinds[str(trained.adapter)] == "LoRA adapter"
     row = table[table["Path"] == str(trained.adapter)].iloc[0]
-    assert row["Job"] == trained.job_id and row["Dataset"] == "alpaca" and row["Steps"] == 8
+    assert row["Job"] == f"#{trained.job_id}" and row["Dataset"] == "alpaca" and row["Steps"] == "8"
     assert row["Base"] == str(trained.tiny) and row["Size"].endswith("KB")
     assert any("HF_HUB_OFFLINE" in i.value for i in at.info)  # download: one sentence why not
 
@@ -61,7 +61,7 @@ def test_models_page_lists_exports_and_verifies(trained, tmp_path, monkeypatch):
     at = _run(at)
     table = _table(at)
     row = table[table["Path"] == str(out)].iloc[0]
-    assert row["Kind"] == "merged export" and row["Verification"] == "passed" and row["Job"] == trained.job_id
+    assert row["Kind"] == "merged export" and row["Verification"] == "passed" and row["Job"] == f"#{trained.job_id}"
     at.selectbox(key="models_selected").set_value(str(out))
     at = _run(at)
     details = " ".join(m.value for m in at.markdown)
