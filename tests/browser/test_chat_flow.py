@@ -35,6 +35,26 @@ def test_chat_streams_a_reply_and_shows_ab(ui, page):
     assert reply.inner_text().strip()
     screenshot(page, "chat-reply")
 
+    # Stop mid-stream: what had arrived stays, marked stopped.
+    tokens.fill("4000")
+    tokens.press("Enter")
+    wait_app(page)
+    box.fill("Write a haiku about rain.")
+    box.press("Enter")
+    page.locator("[data-testid='stChatMessage']").nth(3).wait_for(timeout=60000)
+    page.wait_for_function(
+        "() => { const m = document.querySelectorAll(\"[data-testid='stChatMessage']\");"
+        " return m.length >= 4 && m[3].innerText.trim().length > 20; }", timeout=60000)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_text("stopped", exact=True).wait_for(timeout=30000)
+    wait_app(page)
+    stopped = page.locator("[data-testid='stChatMessage']").nth(3).inner_text()
+    assert stopped.strip() and "4000 tokens" not in stopped
+    screenshot(page, "chat-stopped")
+    tokens.fill("24")
+    tokens.press("Enter")
+    wait_app(page)
+
     page.get_by_role("button", name="New chat").click()
     wait_app(page)
     page.get_by_text("A/B", exact=True).first.click()
