@@ -49,3 +49,10 @@ def test_a_gguf_file_is_served_by_llama_cpp(supervisor, tiny_gguf, capsys):
     assert jobs.request_stop(job_id) == "STOPPING"
     wait_for(lambda: jobs.get(job_id)["status"] in ledger.FINAL, 60, what="the job to end")
     assert jobs.get(job_id)["status"] == "STOPPED"
+    # The idle timeout (3 s here) ends a served model nobody uses: COMPLETED, and it says why.
+    idle_id = service.start(str(tiny_gguf), port=free_port(), idle_minutes=0.05)
+    service.wait_ready(idle_id, timeout=180)
+    wait_for(lambda: jobs.get(idle_id)["status"] in ledger.FINAL, 60, what="the idle timeout")
+    assert jobs.get(idle_id)["status"] == "COMPLETED"
+    log = (Path(jobs.get(idle_id)["job_dir"]) / "output.log").read_text()
+    assert "no request for 0.05 min (idle timeout)" in log
