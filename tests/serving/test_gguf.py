@@ -1,5 +1,7 @@
 """The GGUF path: the tiny model converted with llama.cpp's own converter (the export
-module's `convert`), served by llama.cpp's server (engine auto) through a real supervisor."""
+module's `convert`), served by llama.cpp's server (engine auto) through a real supervisor;
+the engine dying (FAILED with its end) and the idle timeout (COMPLETED) on the same cheap
+engine."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,9 +48,20 @@ def test_a_gguf_file_is_served_by_llama_cpp(supervisor, tiny_gguf, capsys):
     stats = chat.Reply()
     streamed = "".join(chat.stream(job["endpoint"], msgs, params, stats))
     assert stats.tokens >= 1 and streamed.strip() == plain.text.strip()
-    assert jobs.request_stop(job_id) == "STOPPING"
+    # The engine dying ends the job FAILED, with the engine's end in the reason.
+    import os
+    import signal
+
+    import psutil
+
+    [engine] = [p for p in psutil.process_iter(["cmdline"])
+                if "llama_cpp.server" in " ".join(p.info["cmdline"] or [])
+                and os.getpgid(p.pid) == job["pid"]]
+    engine.send_signal(signal.SIGKILL)
     wait_for(lambda: jobs.get(job_id)["status"] in ledger.FINAL, 60, what="the job to end")
-    assert jobs.get(job_id)["status"] == "STOPPED"
+    failed = jobs.get(job_id)
+    assert failed["status"] == "FAILED"
+    assert "error: the llamacpp server exited with code -9 while serving" in failed["error"]
     # The idle timeout (3 s here) ends a served model nobody uses: COMPLETED, and it says why.
     idle_id = service.start(str(tiny_gguf), port=free_port(), idle_minutes=0.05)
     service.wait_ready(idle_id, timeout=180)
