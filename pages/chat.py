@@ -54,7 +54,7 @@ def _starting(rows: list[dict]) -> None:
         if current is None or current["status"] not in ("QUEUED", "STARTING"):
             st.rerun(scope="app")  # ready, failed or stopped: the page shows which
         st.info(f"#{row['id']} {row['name']}: {current['status'].lower()} — loading the model, "
-                f"the chat opens when its endpoint answers.", icon="⏳")
+                f"the chat opens when its endpoint answers.")
 
 
 def _failure_note() -> None:

@@ -1,25 +1,44 @@
-"""Chat in Chromium against a tiny model served by a real serve job: send a message, see the
-reply stream in with its TTFT and tokens/s, then the A/B view side by side."""
+"""Chat in Chromium: start the tiny model from the page and see it become ready, send a
+message and see the reply stream in with its TTFT and tokens/s, stop a long reply, then the
+A/B view side by side."""
 from __future__ import annotations
 
+import os
+import signal
+
+from core import jobs
 from core.models.presets import tiny_model_dir
 from core.models.tiny import build_tiny_model
-from core.serving import service
 from tests.browser.conftest import no_exception, screenshot, wait_app
-from tests.serving.served import free_port
 
 
 def test_chat_streams_a_reply_and_shows_ab(ui, page):
     build_tiny_model(tiny_model_dir(), seed=0)
-    job_id = service.start("tiny", port=free_port(), idle_minutes=0)
-    service.wait_ready(job_id, timeout=300)
+    try:
+        _chat_flow(ui, page)
+    finally:  # the supervisor leaves jobs running when it stops: end the served model here
+        for job in jobs.list_jobs(kinds=("serve",)):
+            if job.get("pid"):
+                try:
+                    os.killpg(job["pid"], signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
+
+def _chat_flow(ui, page):
     page.goto(f"{ui.url}/chat")
     wait_app(page)
+    # Start the first model in the list (tiny) from the page and watch it become ready.
+    page.get_by_role("button", name="Start serving").click()
+    page.get_by_text("loading the model").first.wait_for(timeout=30000)
+    screenshot(page, "chat-starting")
     try:
-        page.locator("[data-testid='stChatInputTextArea']").wait_for(timeout=30000)
+        page.locator("[data-testid='stChatInputTextArea']").wait_for(timeout=240000)
     finally:
         screenshot(page, "chat-open")
+    [job] = jobs.list_jobs(kinds=("serve",))
+    assert job["status"] == "RUNNING" and job["endpoint"]
+    wait_app(page)
     page.get_by_text("System prompt and sampling").first.click()
     tokens = page.get_by_label("Max tokens")
     tokens.fill("24")
