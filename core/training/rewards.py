@@ -51,7 +51,7 @@ class VerifierReward:
 
     def __init__(self, verifier: str, records: list[dict], *, partial_credit: bool = False,
                  workers: int | None = None, emit: Callable[[str], None] = print,
-                 should_stop: Callable[[], bool] | None = None, prompts: list[str] | None = None,
+                 prompts: list[str] | None = None,
                  samples_path: Path | None = None, timeout_s: float = 10.0):
         from core.verifiers import registry
 
@@ -60,7 +60,6 @@ class VerifierReward:
         self.records = records
         self.workers = workers
         self.emit = emit
-        self.should_stop = should_stop
         self.prompts = prompts
         self.samples_path = samples_path
         self.calls = 0
@@ -116,7 +115,9 @@ class VerifierReward:
                     "passed": bool(getattr(v, "passed", False)),
                     "reward": float(getattr(v, "reward", 0.0)) if v is not None else 0.0,
                     "status": str(getattr(v, "status", "error")),
-                    "message": str(getattr(v, "message", "") or "")[:300],
+                    # a batch the verifier failed on judged nothing: pairs must not use it
+                    "message": str(getattr(v, "message", "") or "")[:300] if v is not None
+                    else "not verified: the verifier failed on this batch",
                 }
                 f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 

@@ -33,9 +33,9 @@ def test_verdicts_in_order_and_a_hostile_completion_scores_zero_without_ending_t
     assert rows[0]["task_id"] == "toy/0" and rows[0]["prompt"] == probs[0]["prompt"]
 
 
-def test_a_broken_verifier_scores_the_batch_zero_and_says_so():
+def test_a_broken_verifier_scores_the_batch_zero_and_says_so(tmp_path):
     said = []
-    reward = VerifierReward("humaneval", problems(), emit=said.append)
+    reward = VerifierReward("humaneval", problems(), emit=said.append, samples_path=tmp_path / "s.jsonl")
 
     def boom(*a, **k):
         raise RuntimeError("pool died")
@@ -43,6 +43,8 @@ def test_a_broken_verifier_scores_the_batch_zero_and_says_so():
     reward.verifier.verify_batch = boom
     assert reward(prompts=["", ""], completions=[solution(7), solution(8)], record_index=[0, 1]) == [0.0, 0.0]
     assert said and "pool died" in said[0] and "scores 0" in said[0]
+    rows = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert [r["message"] for r in rows] == ["not verified: the verifier failed on this batch"] * 2  # pairs skip them
 
 
 def test_extra_rewards_compose_in_config_order():
