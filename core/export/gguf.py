@@ -27,20 +27,30 @@ class ConversionError(RuntimeError):
     """The converter or quantizer failed; the message says which and why (last log line)."""
 
 
-def convert(hf_dir: Path, out_file: Path, outtype: str, log=print) -> Path:
-    """Run llama.cpp's converter; its output is streamed into our log."""
+def convert(hf_dir: Path, out_file: Path, outtype: str, log=print, stats: dict | None = None) -> Path:
+    """Run llama.cpp's converter; its output is streamed into our log. stats gets the
+    converter's peak RSS in MB (sampled at each line it prints: ru_maxrss would count the
+    memory of the process it was forked from)."""
+    import psutil
+
     cmd = [sys.executable, str(script()), str(hf_dir), "--outfile", str(out_file), "--outtype", outtype]
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
     env.pop("NO_LOCAL_GGUF", None)  # the converter must use its own gguf-py, not another copy
     log(f"converting with llama.cpp: {' '.join(cmd[1:])}")
-    last = ""
+    last, peak = "", 0
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as proc:
         for line in proc.stdout:
+            try:
+                peak = max(peak, psutil.Process(proc.pid).memory_info().rss)
+            except psutil.Error:
+                pass
             line = line.rstrip()
             if line and not line.startswith("Writing:"):  # a progress bar per chunk: noise
                 log(f"  convert: {line}")
                 last = line
         rc = proc.wait()
+    if stats is not None:
+        stats["converter_peak_rss_mb"] = max(stats.get("converter_peak_rss_mb", 0), round(peak / 2**20, 1))
     if rc != 0 or not out_file.is_file():
         raise ConversionError(f"llama.cpp's converter failed (exit {rc}): {last}")
     return out_file
@@ -58,14 +68,14 @@ def quantize(src: Path, dst: Path, quant: str, threads: int = 0) -> Path:
     return dst
 
 
-def export_gguf(hf_dir: Path, out_dir: Path, quant: str, stem: str, log=print) -> Path:
+def export_gguf(hf_dir: Path, out_dir: Path, quant: str, stem: str, log=print, stats: dict | None = None) -> Path:
     """Write out_dir/<stem>-<quant>.gguf (an f16 intermediate is removed after quantizing)."""
     final = out_dir / f"{stem}-{quant}.gguf"
     if quant in CONVERTER_OUTTYPES:
-        return convert(hf_dir, final, quant, log)
+        return convert(hf_dir, final, quant, log, stats)
     f16 = out_dir / f".{stem}-f16.intermediate.gguf"
     try:
-        convert(hf_dir, f16, "f16", log)
+        convert(hf_dir, f16, "f16", log, stats)
         log(f"quantizing to {quant} with llama.cpp")
         quantize(f16, final, quant)
     finally:

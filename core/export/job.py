@@ -114,12 +114,13 @@ def _export_into(cfg, source: Source, tmp: Path, out: Path, job_id, should_stop)
         return {"stopped": True}
 
     weights: list[str]
+    conv_stats: dict[str, float] = {}
     t2 = time.perf_counter()
     if fmt == "gguf":
         from core.export import gguf
 
         emit(f"Step 3/{total} | converting to GGUF {quant} with llama.cpp")
-        gguf_file = gguf.export_gguf(hf_dir, tmp, quant, _stem(source), emit)
+        gguf_file = gguf.export_gguf(hf_dir, tmp, quant, _stem(source), emit, conv_stats)
         shutil.rmtree(hf_dir)
         weights = [gguf_file.name]
     else:
@@ -154,8 +155,7 @@ def _export_into(cfg, source: Source, tmp: Path, out: Path, job_id, should_stop)
                                     "max_abs_logit_diff": result["max_abs_logit_diff"]}}))
 
     timings = {k: round(v, 3) for k, v in timings.items()}
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    converter_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the converter
+    peak_mb = _peak_rss_mb()
     meta = {
         "name": out.name, "format": fmt, "quant": quant, "out_dir": str(out), "weights": weights,
         "size_bytes": sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file()),
@@ -165,7 +165,7 @@ def _export_into(cfg, source: Source, tmp: Path, out: Path, job_id, should_stop)
         "export_job": job_id, "provenance": source.provenance,
         "halo_forge_version": card.halo_forge_version(), "created_at": _now(),
         "timings": timings, "peak_rss_mb": round(peak_mb, 1),
-        "converter_peak_rss_mb": round(converter_mb, 1) if fmt == "gguf" else None,
+        "converter_peak_rss_mb": conv_stats.get("converter_peak_rss_mb"),
     }
     results = card.benchmark_results(source.label, source.path)
     (tmp / "README.md").write_text(card.render(meta, result, results))
@@ -174,6 +174,18 @@ def _export_into(cfg, source: Source, tmp: Path, out: Path, job_id, should_stop)
     return {"kind": "export", **{k: v for k, v in meta.items() if k != "provenance"},
             "source": source.label, "verification": {k: result.get(k) for k in (
                 "passed", "skipped", "token_agreement", "max_abs_logit_diff", "tokenizer_agreement")}}
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so a
+    job started from a big parent would report the parent's size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _stem(source: Source) -> str:
