@@ -4,6 +4,7 @@ A/B view side by side."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 
 from core import jobs
@@ -40,6 +41,8 @@ def _chat_flow(ui, page):
     assert job["status"] == "RUNNING" and job["endpoint"]
     wait_app(page)
     page.get_by_text("System prompt and sampling").first.click()
+    page.get_by_role("slider").first.press("Home")  # temperature 0: greedy, the same every run
+    wait_app(page)
     tokens = page.get_by_label("Max tokens")
     tokens.fill("24")
     tokens.press("Enter")
@@ -88,6 +91,8 @@ def _chat_flow(ui, page):
     assert page.get_by_text("Model A").count() >= 1
     replies = page.locator("[data-testid='stChatMessage']")
     assert replies.count() == 4  # one prompt and one reply on each side
-    assert page.get_by_text("24 tokens").count() == 2
+    # each side its own TTFT and tokens/s (a sampled reply may end early on its end token)
+    stats = page.get_by_text(re.compile(r"^TTFT \d+\.\d+ s · (?:[\d.]+|-) tok/s · \d+ tokens$"))
+    assert stats.count() == 2
     screenshot(page, "chat-ab")
     assert not page.js_errors, page.js_errors
