@@ -238,8 +238,10 @@ def users(entry: ModelEntry) -> list[int]:
         cfg = json.loads(cfg) if isinstance(cfg, str) else (cfg or {})
         text = json.dumps(cfg)
         exporting_job = (cfg.get("source") or {}).get("job")
-        if (entry.key in text or (entry.kind == "tiny" and '"name": "tiny"' in text)
-                or (entry.job is not None and entry.job in (row["id"], exporting_job))):
+        serving_job = cfg.get("job") if row["kind"] == "serve" else None  # a served adapter
+        tiny = ('"name": "tiny"' in text or '"model": "tiny"' in text)  # train/bench, or serve
+        if (entry.key in text or (entry.kind == "tiny" and tiny)
+                or (entry.job is not None and entry.job in (row["id"], exporting_job, serving_job))):
             busy.append(int(row["id"]))
     return busy
 

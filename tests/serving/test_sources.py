@@ -57,3 +57,14 @@ def test_missing_job_adapter_and_gguf(home, tmp_path):
     with pytest.raises(SourceError, match="does not exist"):
         sources.gguf_file(str(tmp_path / "m.gguf"))
     assert sources.gguf_file(str(tmp_path / "model")) is None
+
+
+def test_a_served_model_cannot_be_deleted_from_the_models_page(home):
+    from core import jobs, model_catalog
+
+    tiny = model_catalog.ModelEntry("/somewhere/tiny", "tiny", "tiny")
+    adapter = model_catalog.ModelEntry("/x/000007/output/adapter", "adapter", "adapter", job=7)
+    serving_tiny = jobs.submit("serve", {"model": "tiny", "executor": {"gpus": 0}})
+    serving_job = jobs.submit("serve", {"job": 7, "executor": {"gpus": 0}})
+    assert model_catalog.users(tiny) == [serving_tiny]
+    assert model_catalog.users(adapter) == [serving_job]
