@@ -323,20 +323,15 @@ def _dpo(kind: str, errors) -> None:
 
 def _training(kind: str, errors) -> None:
     st.markdown({"raft": "**Fine-tuning in each cycle**", "grpo": "**Optimiser**"}.get(kind, "**Training**"))
-    fields = forms.field_paths(kind)
-    cols = st.columns(4)
-    with cols[0]:
-        if "epochs" in fields:
-            _number(kind, "epochs", errors)
-    with cols[1]:
-        _number(kind, "batch_size", errors)
-    with cols[2]:
-        st.text_input(LABELS["learning_rate"], key=_key(kind, "learning_rate"),
-                      help=HELP["learning_rate"], on_change=_edited, args=(kind, "learning_rate"))
-        _show_errors(errors, "learning_rate")
-    with cols[3]:
-        if "max_steps" in fields:
-            _number(kind, "max_steps", errors)
+    shown = [f for f in ("epochs", "batch_size", "learning_rate", "max_steps") if f in forms.field_paths(kind)]
+    for col, field in zip(st.columns(4), shown):  # GRPO has no epochs or max_steps: no gaps
+        with col:
+            if field == "learning_rate":
+                st.text_input(LABELS["learning_rate"], key=_key(kind, "learning_rate"),
+                              help=HELP["learning_rate"], on_change=_edited, args=(kind, "learning_rate"))
+                _show_errors(errors, "learning_rate")
+            else:
+                _number(kind, field, errors)
     cols = st.columns(4)
     with cols[0]:
         _number(kind, "lora_r", errors)
