@@ -1,6 +1,7 @@
 """SFT through a real supervisor on the tiny model: completes, loss falls, stop and resume."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from core import configs, jobs, ledger
@@ -25,7 +26,8 @@ def _final(job_id, timeout=300):
 
 
 def test_sft_completes_loss_falls_adapter_saved(supervisor, tiny_model):
-    job_id = jobs.submit("sft", _sft(tiny_model, logging_steps=2, learning_rate="2e-3"))
+    job_id = jobs.submit("sft", _sft(tiny_model, logging_steps=2, learning_rate="2e-3",
+                                     export_after="gguf-q8_0"))
     assert _final(job_id) == "COMPLETED", jobs.get(job_id)["error"]
     job = jobs.get(job_id)
     assert job["step"] == 20 and job["total_steps"] == 20
@@ -46,6 +48,15 @@ def test_sft_completes_loss_falls_adapter_saved(supervisor, tiny_model):
     usable = [c for c in ckpts if c["exists"]]
     assert usable and usable[-1]["size"] > 0
     assert job_actions.checkpoint_problem("sft", usable[-1]["path"]) is None
+
+    # training.export_after: the supervisor queued a GGUF export of the adapter; it is verified.
+    [export] = wait_for(lambda: jobs.list_jobs(kinds=["export"]), 30, what="the export after training")
+    assert jobs.get(export["id"])["config"]["source"]["job"] == job_id
+    assert _final(export["id"]) == "COMPLETED", jobs.get(export["id"])["error"]
+    out = Path(jobs.get(export["id"])["config"]["export"]["out_dir"])
+    assert out.name == f"job{job_id}-gguf-q8_0" and len(list(out.glob("*-q8_0.gguf"))) == 1
+    verdict = json.loads((out / "verification.json").read_text())
+    assert verdict["passed"] and verdict["consumer"] == "llama.cpp"
 
 
 def test_sft_stop_then_resume_continues_from_checkpoint(supervisor, tiny_model):
