@@ -43,3 +43,20 @@ def test_malformed_upload_names_line_and_column(page, ui, home):
     assert "3 values but the header has 2 columns" in alert.inner_text()
     screenshot(page, "datasets-import-error")
     assert not (home / "datasets").exists() or not any((home / "datasets").iterdir())
+
+
+def test_preference_pairs_show_chosen_beside_rejected(page, ui, home):
+    page.goto(ui.url + "/datasets")
+    wait_app(page)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Preview").click()
+    page.get_by_role("option", name="UltraFeedback (binarized preferences) (shipped sample)").click()
+    wait_app(page)
+    page.get_by_text("Pair 1").first.wait_for(timeout=30000)
+    chosen = page.get_by_text("Chosen", exact=True).first
+    rejected = page.get_by_text("Rejected", exact=True).first
+    chosen.wait_for(timeout=15000)
+    a, b = chosen.bounding_box(), rejected.bounding_box()
+    assert abs(a["y"] - b["y"]) < 5 and b["x"] > a["x"] + 100  # side by side
+    page.get_by_text("The capital of France is Paris.").first.scroll_into_view_if_needed()
+    screenshot(page, "datasets-preference-pairs")
+    assert not page.js_errors

@@ -39,9 +39,16 @@ def test_pairs_from_a_raft_job_chosen_passed_rejected_failed(home, toy_base, toy
     assert all(v.passed for v in chosen) and not any(v.passed for v in rejected)
     assert all(r["chosen"] != r["rejected"] and r["prompt"] for r in rows)
 
-    # The file is DPO data as it is: the preference schema, usable for DPO only.
+    # The file is DPO data as it is: the preference schema, usable for DPO only; a DPO job trains on it.
     assert datasets.peek_schema(out) == "preference"
     assert datasets.to_preference(rows[0])["chosen"] == [{"role": "assistant", "content": rows[0]["chosen"]}]
+    from core.training import dpo
+
+    dpo_cfg = {"kind": "dpo", "model": {"name": toy_base}, "data": {"dataset": str(out), "max_length": 256},
+               "training": {"max_steps": 2, "batch_size": 4, "save_steps": 1000}}
+    assert dpo.run(dpo_cfg, tmp_path / "dpo") == 0
+    assert f"{len(rows)} preference pairs" in capsys.readouterr().out
+    assert json.loads((tmp_path / "dpo" / "summary.json").read_text())["steps"] == 2
 
 
 def test_pairs_refuse_what_cannot_give_pairs(home, tmp_path):
