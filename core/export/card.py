@@ -45,11 +45,14 @@ def benchmark_results(model_label: str, path: str | None = None, df=None) -> lis
     mask = df["model"].isin(keys)
     if path:
         mask = mask | df["model"].astype(str).str.endswith(f" + {path}")
+    import pandas as pd
+
     rows = df[mask].sort_values("created_at", ascending=False)
     return [{"benchmark": r["benchmark"], "metric": r["primary_metric"],
              "value": float(r["primary_value"]), "samples": int(r["samples"]),
-             "job": None if r["job_id"] != r["job_id"] else int(r["job_id"]),
-             "date": str(r["created_at"])[:19]} for _, r in rows.iterrows()]
+             "job": None if pd.isna(r["job_id"]) else int(r["job_id"]),
+             "date": str(r["created_at"])[:19]} for _, r in rows.iterrows()
+            if not pd.isna(r["primary_value"])]
 
 
 def render(meta: dict[str, Any], verification: dict[str, Any] | None, results: list[dict[str, Any]]) -> str:

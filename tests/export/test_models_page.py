@@ -27,6 +27,9 @@ def _table(at: AppTest):
 def test_models_page_lists_exports_and_verifies(trained, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     before = {j["id"] for j in jobs.list_jobs(kinds=["export"])}
+    with ledger.writer() as conn:  # a benchmark of the adapter, as the benchmark runner records it
+        ledger.insert_result(conn, None, {"model": f"{trained.tiny} + {trained.adapter}", "benchmark": "humaneval",
+                                          "primary_metric": "pass@1", "metrics": {"pass@1": 0.25}, "samples": 4})
     at = _run()
     table = _table(at)
     kinds = dict(zip(table["Path"], table["Kind"]))
@@ -35,6 +38,7 @@ def test_models_page_lists_exports_and_verifies(trained, tmp_path, monkeypatch):
     row = table[table["Path"] == str(trained.adapter)].iloc[0]
     assert row["Job"] == f"#{trained.job_id}" and row["Dataset"] == "alpaca" and row["Steps"] == "8"
     assert row["Base"] == str(trained.tiny) and row["Size"].endswith("KB")
+    assert row["Latest scores"] == "humaneval pass@1 0.250"
     assert any("HF_HUB_OFFLINE" in i.value for i in at.info)  # download: one sentence why not
 
     # Export from the page: a job is queued with the adapter's training job as source.
@@ -66,6 +70,8 @@ def test_models_page_lists_exports_and_verifies(trained, tmp_path, monkeypatch):
     at = _run(at)
     details = " ".join(m.value for m in at.markdown)
     assert "passed" in details and "token agreement 1.0000" in details
+    card = (out / "README.md").read_text()  # the model card carries the adapter's benchmark
+    assert "| humaneval | pass@1 | 0.2500 | 4 |" in card
 
     # Chat: "Serve it" queues a serve job of this export.
     at.button(key="models_serve_run").click()
