@@ -80,3 +80,21 @@ def test_sft_stop_then_resume_continues_from_checkpoint(supervisor, tiny_model):
     assert _final(resumed) == "STOPPED"
     steps = ledger.metrics_df(resumed, "loss")["step"].tolist()
     assert steps and min(steps) == saved + 1, (saved, stopped_at, steps[:5])
+
+
+def test_grpo_through_the_supervisor_lands_reward_metrics_in_the_ledger(supervisor, tiny_model, tmp_path):
+    """GRPO's JSON metric lines (TRL's slash keys) become ledger rows Monitor charts."""
+    from core.training.toytask import grpo_config, problems, write_jsonl
+
+    toy = write_jsonl(tmp_path / "toy.jsonl", problems())
+    cfg = grpo_config(str(tiny_model), toy, steps=2, max_completion_length=8, num_iterations=1)
+    cfg["training"]["batch_size"] = 16
+    job_id = jobs.submit("grpo", configs.parse_config(cfg).model_dump(mode="json"))
+    assert _final(job_id) == "COMPLETED", jobs.get(job_id)["error"]
+    job = jobs.get(job_id)
+    assert job["step"] == 2 and job["total_steps"] == 2
+    names = set(ledger.metrics_df(job_id)["name"])
+    assert {"reward", "rewards_humaneval_mean", "verification_rate", "completions_mean_length",
+            "clip_ratio_region_mean", "loss"} <= names
+    assert len(ledger.metrics_df(job_id, "reward")) == 2
+    assert (Path(job["job_dir"]) / "output" / "adapter" / "adapter_config.json").is_file()
