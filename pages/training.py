@@ -190,13 +190,26 @@ def _select(kind: str, field: str, choices: forms.Choices, errors, *, new: bool 
     key = _key(kind, field)
     choices = choices.with_value(st.session_state.get(key))
     st.selectbox(LABELS[field], choices.options, key=key, format_func=choices.label,
+                 index=_index(choices.options, st.session_state.get(key)),
                  accept_new_options=new, help=HELP.get(field),
                  on_change=on_change or _edited, args=(kind,) if on_change else (kind, field))
     _show_errors(errors, field)
 
 
+# Each widget is also given its current value as its default (value=, index=). The value set
+# through Session State reaches the browser once, with the run that set it; a tab the browser
+# had not drawn yet missed it and fell back to the widget's own default (0 for a number),
+# then sent that 0 back: under load, Epochs and LoRA rank came back as 0 after switching tabs.
+def _index(options, value) -> int | None:
+    try:
+        return list(options).index(value)
+    except ValueError:
+        return 0 if options else None
+
+
 def _number(kind: str, field: str, errors, *, step: float | int = 1, fmt: str | None = None,
             **kw) -> None:
+    kw.setdefault("value", st.session_state.get(_key(kind, field)))
     st.number_input(LABELS[field], key=_key(kind, field), step=step, format=fmt,
                     help=HELP.get(field), on_change=_edited, args=(kind, field), **kw)
     _show_errors(errors, field)
@@ -328,6 +341,7 @@ def _training(kind: str, errors) -> None:
         with col:
             if field == "learning_rate":
                 st.text_input(LABELS["learning_rate"], key=_key(kind, "learning_rate"),
+                              value=st.session_state.get(_key(kind, "learning_rate")),
                               help=HELP["learning_rate"], on_change=_edited, args=(kind, "learning_rate"))
                 _show_errors(errors, "learning_rate")
             else:
