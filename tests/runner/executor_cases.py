@@ -149,6 +149,9 @@ def restart_supervisor_midway(profile: str, tmp_path: Path, sup: SupervisorProce
     n = 60
     job_id = submit_command(profile, script(tmp_path, n=n, sleep=0.1))
     wait_for(lambda: (jobs.get(job_id)["step"] or 0) >= 5, 90, what="the job to print steps")
+    # Output can be ingested before the engine's own status poll reports the job running
+    # (a loaded machine showed STARTING with 5 steps in): kill a supervisor that knows both.
+    wait_for(lambda: status(job_id) == "RUNNING", 30, what="the engine to report the job running")
     sup.kill()  # SIGKILL: no chance to tidy up
     before = jobs.get(job_id)["step"]
     assert status(job_id) == "RUNNING"
