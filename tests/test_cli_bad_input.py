@@ -157,6 +157,10 @@ CASES = [
     (["contamination", "--train", "alpaca", "--benchmark", "nope"], "nope"),
     (["contamination", "--train", "/nonexistent/t.jsonl", "--benchmark", "humaneval"], "/nonexistent/t.jsonl"),
     (["ledger", "frob"], "frob"),
+    (["export", "--model", "tiny"], "--format"),
+    (["export", "--model", "tiny", "--format", "zip"], "zip"),
+    (["export", "--model", "tiny", "--format", "gguf", "--quant", "q3"], "q3"),
+    (["export", "--job", "99999", "--format", "merged"], "99999"),
     (["ledger", "prune", "--older-than", "abc"], "--older-than"),
     # profiles and the top level
     (["profiles", "add"], "NAME"),
