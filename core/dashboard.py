@@ -305,7 +305,7 @@ def gpu_history(window_s: float = 3600.0, max_points: int = HISTORY_POINTS,
         d["gtt_total"] = gtt_total or d["gtt_total"]
     # GPUs first; the host rows only matter when there is no GPU.
     out = [d for d in devices.values() if not d["host"]] or list(devices.values())
-    return {"bucket_s": bucket, "devices": out}
+    return {"bucket_s": bucket, "since": since, "until": now, "devices": out}
 
 
 def history_charts(device: dict) -> list[tuple[str, list[dict], str]]:

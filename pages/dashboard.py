@@ -242,8 +242,15 @@ def _history(top: int) -> None:
         for col, (name, series, unit) in zip(cols, charts):
             with col:
                 st.caption(name)
-                st_echarts(_small(metric_chart(series, x_name="", y_name=unit, band=False,
-                                               time_axis=True)),
+                opts = _small(metric_chart(series, x_name="", y_name=unit, band=False,
+                                           time_axis=True))
+                # the axis spans the chosen window: a lone sample then sits at its time
+                # instead of in an axis echarts stretches over days around one point
+                opts["xAxis"] = {**opts["xAxis"], "min": history["since"] * 1000,
+                                 "max": history["until"] * 1000}
+                if unit == "%":
+                    opts["yAxis"] = {**opts["yAxis"], "min": 0, "max": 100}
+                st_echarts(opts,
                            height="200px", key=f"dash_hist_{device['device']}_{name}")
         if not any(name == "Power" for name, _, _ in charts) and not device["host"]:
             st.caption("Power: not reported by this device's telemetry tool.")
