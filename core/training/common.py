@@ -271,6 +271,41 @@ class LogMetricsCallback(TrainerCallback):
             emit_metric(self.step_offset + state.global_step, **values)
 
 
+def build_model(cfg: Any, model_path: str, dtype: Any):
+    """The model a trainer starts from: the base, plus the config's adapter made trainable
+    when one is given (a fresh LoRA is added by TRL through peft_config_for)."""
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype,
+                                                 trust_remote_code=cfg.model.trust_remote_code)
+    if cfg.model.adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, cfg.model.adapter, is_trainable=True)
+    return model
+
+
+def peft_config_for(cfg: Any):
+    """A fresh LoRA for TRL to add, unless LoRA is off or training continues a given adapter."""
+    return lora_config(cfg.lora) if cfg.lora.enabled and not cfg.model.adapter else None
+
+
+def train(trainer, *, kind: str, model_path: str, job_dir: Path, stop_fn: StopFn,
+          resume: Path | None):
+    """Run a TRL trainer as every training job does: our progress lines only, a stop asked
+    while the model loaded ends the job before the first step (a summary says so), and a
+    checkpoint to resume from is named. Returns train()'s result, or None when stopped first."""
+    drop_printer_callback(trainer)
+    if stop_fn():  # asked to stop while loading: nothing trained, nothing to save
+        emit("stop requested before training started")
+        write_json(job_dir / "summary.json", {"kind": kind, "model": model_path, "steps": 0,
+                                              "stopped": True})
+        return None
+    if resume:
+        emit(f"resuming from checkpoint: {resume}")
+    return trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+
+
 def drop_printer_callback(trainer) -> None:
     """Trainer prints raw log dicts when tqdm is off; ours are the only progress lines."""
     from transformers.trainer_callback import PrinterCallback, ProgressCallback as HFProgress

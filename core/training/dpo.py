@@ -27,13 +27,14 @@ from core.training.common import (
     LogMetricsCallback,
     ProgressCallback,
     StopFn,
-    drop_printer_callback,
+    build_model,
     emit,
     emit_metric,
-    lora_config,
+    peft_config_for,
     main_for,
     resolve_resume,
     start_job,
+    train,
     trainer_args,
     write_json,
 )
@@ -104,7 +105,7 @@ def run(config: dict | DPOConfig, job_dir: Path, *, should_stop: StopFn | None =
     from trl import DPOTrainer
 
     from core.models.loading import dtype_name, load_tokenizer
-    from core.training.sft import build_model, save_final
+    from core.training.sft import save_final
 
     resume = resolve_resume(cfg.training.resume_from, out_dir)
     emit(f"model: {model_path} on {device} ({dtype_name(dtype)}), output: {out_dir}; "
@@ -112,7 +113,7 @@ def run(config: dict | DPOConfig, job_dir: Path, *, should_stop: StopFn | None =
     pairs = load_pairs(cfg)
     tokenizer = load_tokenizer(model_path, cfg.model.trust_remote_code)
     model = build_model(cfg, model_path, dtype)
-    peft_config = lora_config(cfg.lora) if cfg.lora.enabled and not cfg.model.adapter else None
+    peft_config = peft_config_for(cfg)
     progress = ProgressCallback(stop_fn)
     logged = LogMetricsCallback()
     trainer = DPOTrainer(
@@ -123,14 +124,10 @@ def run(config: dict | DPOConfig, job_dir: Path, *, should_stop: StopFn | None =
         peft_config=peft_config,
         callbacks=[progress, logged],
     )
-    drop_printer_callback(trainer)
-    if stop_fn():
-        emit("stop requested before training started")
-        write_json(job_dir / "summary.json", {"kind": "dpo", "model": model_path, "steps": 0, "stopped": True})
+    result = train(trainer, kind="dpo", model_path=model_path, job_dir=job_dir,
+                   stop_fn=stop_fn, resume=resume)
+    if result is None:
         return 0
-    if resume:
-        emit(f"resuming from checkpoint: {resume}")
-    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     state = trainer.state
 
     margins = [h["rewards/margins"] for h in logged.history if "rewards/margins" in h]

@@ -31,13 +31,14 @@ from core.training.common import (
     LogMetricsCallback,
     ProgressCallback,
     StopFn,
-    drop_printer_callback,
+    build_model,
     emit,
     emit_metric,
-    lora_config,
+    peft_config_for,
     main_for,
     resolve_resume,
     start_job,
+    train,
     trainer_args,
     write_json,
 )
@@ -70,18 +71,6 @@ def grpo_args(cfg: GRPOConfig, *, out_dir: Path, device: str, dtype: Any):
         extra["vllm_mode"] = g.vllm_mode
     return trainer_args(TRLGRPOConfig, cfg.training, output_dir=out_dir, device=device, dtype=dtype,
                         gradient_checkpointing=cfg.model.gradient_checkpointing, **extra)
-
-
-def build_model(cfg: GRPOConfig, model_path: str, dtype: Any):
-    """Base model (+ a given adapter, trainable). A fresh LoRA is added by TRL (peft_config)."""
-    from transformers import AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype, trust_remote_code=cfg.model.trust_remote_code)
-    if cfg.model.adapter:
-        from peft import PeftModel
-
-        model = PeftModel.from_pretrained(model, cfg.model.adapter, is_trainable=True)
-    return model
 
 
 def run(config: dict | GRPOConfig, job_dir: Path, *, should_stop: StopFn | None = None) -> int:
@@ -117,7 +106,7 @@ def run(config: dict | GRPOConfig, job_dir: Path, *, should_stop: StopFn | None 
 
     tokenizer = load_tokenizer(model_path, cfg.model.trust_remote_code)
     model = build_model(cfg, model_path, dtype)
-    peft_config = lora_config(cfg.lora) if cfg.lora.enabled and not cfg.model.adapter else None
+    peft_config = peft_config_for(cfg)
     progress = ProgressCallback(stop_fn)
     logged = LogMetricsCallback()
     trainer = GRPOTrainer(
@@ -129,14 +118,10 @@ def run(config: dict | GRPOConfig, job_dir: Path, *, should_stop: StopFn | None 
         peft_config=peft_config,
         callbacks=[progress, logged],
     )
-    drop_printer_callback(trainer)
-    if stop_fn():
-        emit("stop requested before training started")
-        write_json(job_dir / "summary.json", {"kind": "grpo", "model": model_path, "steps": 0, "stopped": True})
+    result = train(trainer, kind="grpo", model_path=model_path, job_dir=job_dir,
+                   stop_fn=stop_fn, resume=resume)
+    if result is None:
         return 0
-    if resume:
-        emit(f"resuming from checkpoint: {resume}")
-    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     state = trainer.state
 
     rates = [h["verification_rate"] for h in logged.history if "verification_rate" in h]

@@ -21,14 +21,15 @@ from core.configs import SFTConfig
 from core.training.common import (
     ProgressCallback,
     StopFn,
-    drop_printer_callback,
+    build_model,
     emit,
     emit_metric,
-    lora_config,
+    peft_config_for,
     resolve_resume,
     main_for,
     sft_args,
     start_job,
+    train,
     write_json,
 )
 
@@ -51,18 +52,6 @@ def load_messages(cfg: SFTConfig) -> list[list[dict]]:
     return convs
 
 
-def build_model(cfg: SFTConfig, model_path: str, dtype: Any):
-    """The model to train: base (+ given adapter, trainable). LoRA itself is added by TRL."""
-    from transformers import AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype, trust_remote_code=cfg.model.trust_remote_code)
-    if cfg.model.adapter:
-        from peft import PeftModel
-
-        model = PeftModel.from_pretrained(model, cfg.model.adapter, is_trainable=True)
-    return model
-
-
 def run(config: dict | SFTConfig, job_dir: Path, *, should_stop: StopFn | None = None) -> int:
     start = start_job(config, Path(job_dir), SFTConfig, "sft", should_stop)
     if start is None:
@@ -82,7 +71,7 @@ def run(config: dict | SFTConfig, job_dir: Path, *, should_stop: StopFn | None =
     tokenizer = load_tokenizer(model_path, cfg.model.trust_remote_code)
     train_ds = Dataset.from_list([{"messages": m} for m in load_messages(cfg)])
     model = build_model(cfg, model_path, dtype)
-    peft_config = lora_config(cfg.lora) if cfg.lora.enabled and not cfg.model.adapter else None
+    peft_config = peft_config_for(cfg)
 
     progress = ProgressCallback(stop_fn)
     args = sft_args(
@@ -101,14 +90,10 @@ def run(config: dict | SFTConfig, job_dir: Path, *, should_stop: StopFn | None =
         peft_config=peft_config,
         callbacks=[progress],
     )
-    drop_printer_callback(trainer)
-    if stop_fn():  # asked to stop while loading: nothing trained, nothing to save
-        emit("stop requested before training started")
-        write_json(job_dir / "summary.json", {"kind": "sft", "model": model_path, "steps": 0, "stopped": True})
+    result = train(trainer, kind="sft", model_path=model_path, job_dir=job_dir,
+                   stop_fn=stop_fn, resume=resume)
+    if result is None:
         return 0
-    if resume:
-        emit(f"resuming from checkpoint: {resume}")
-    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     state = trainer.state
 
     summary: dict[str, Any] = {
