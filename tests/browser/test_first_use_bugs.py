@@ -85,8 +85,10 @@ def test_verifiers_run_what_the_editor_shows(ui, page):
     frame = _ace(page)
     frame.locator(".ace_content").click()
     page.keyboard.press("Control+A")
-    page.keyboard.type("def nothing():\n    return None\n")
-    page.keyboard.press("Escape")  # Ace's completion popup
+    # inserted, not typed key by key: Ace's live completion could turn a typed "None" plus
+    # Enter into "Nonothing" (a word from the buffer), which made this test flaky under load
+    page.keyboard.insert_text("def nothing():\n    return None\n")
+    page.keyboard.press("Escape")
     page.wait_for_timeout(1500)  # auto_update hands the text back after a short debounce
     wait_app(page)
     page.locator(".st-key-ver_run button").click()  # no Apply, no Ctrl+Enter
