@@ -306,6 +306,26 @@ def train(trainer, *, kind: str, model_path: str, job_dir: Path, stop_fn: StopFn
     return trainer.train(resume_from_checkpoint=str(resume) if resume else None)
 
 
+def finish(trainer, progress: "ProgressCallback", summary: dict, *, cfg: Any, out_dir: Path,
+           tokenizer: Any, job_dir: Path) -> bool:
+    """End a training job as every trainer-based job does: a stopped run names the checkpoint
+    to resume from, a finished one saves its adapter (and merge); rank 0 writes summary.json.
+    Returns True on rank 0, which then prints the job's closing metrics."""
+    if progress.stopped:
+        ckpt = progress.saved[-1] if progress.saved else None
+        emit(f"stop requested: stopped at step {trainer.state.global_step}"
+             + (f", resume from {ckpt}" if ckpt else ""))
+        summary["checkpoint"] = ckpt
+    else:
+        from core.training.sft import save_final
+
+        summary.update(save_final(trainer, cfg, out_dir, tokenizer))
+    if not trainer.is_world_process_zero():
+        return False
+    write_json(job_dir / "summary.json", summary)
+    return True
+
+
 def drop_printer_callback(trainer) -> None:
     """Trainer prints raw log dicts when tqdm is off; ours are the only progress lines."""
     from transformers.trainer_callback import PrinterCallback, ProgressCallback as HFProgress

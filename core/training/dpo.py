@@ -30,13 +30,13 @@ from core.training.common import (
     build_model,
     emit,
     emit_metric,
+    finish,
     peft_config_for,
     main_for,
     resolve_resume,
     start_job,
     train,
     trainer_args,
-    write_json,
 )
 
 
@@ -105,7 +105,6 @@ def run(config: dict | DPOConfig, job_dir: Path, *, should_stop: StopFn | None =
     from trl import DPOTrainer
 
     from core.models.loading import dtype_name, load_tokenizer
-    from core.training.sft import save_final
 
     resume = resolve_resume(cfg.training.resume_from, out_dir)
     emit(f"model: {model_path} on {device} ({dtype_name(dtype)}), output: {out_dir}; "
@@ -148,14 +147,8 @@ def run(config: dict | DPOConfig, job_dir: Path, *, should_stop: StopFn | None =
         "resumed_from": str(resume) if resume else None,
         "stopped": progress.stopped,
     }
-    if progress.stopped:
-        ckpt = progress.saved[-1] if progress.saved else None
-        emit(f"stop requested: stopped at step {state.global_step}" + (f", resume from {ckpt}" if ckpt else ""))
-        summary["checkpoint"] = ckpt
-    else:
-        summary.update(save_final(trainer, cfg, out_dir, tokenizer))
-    if trainer.is_world_process_zero():
-        write_json(job_dir / "summary.json", summary)
+    if finish(trainer, progress, summary, cfg=cfg, out_dir=out_dir, tokenizer=tokenizer,
+              job_dir=job_dir):
         emit_metric(state.global_step, final_loss=summary["final_loss"], duration_s=summary["duration_s"])
     return 0
 

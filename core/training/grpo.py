@@ -34,13 +34,13 @@ from core.training.common import (
     build_model,
     emit,
     emit_metric,
+    finish,
     peft_config_for,
     main_for,
     resolve_resume,
     start_job,
     train,
     trainer_args,
-    write_json,
 )
 
 
@@ -146,16 +146,8 @@ def run(config: dict | GRPOConfig, job_dir: Path, *, should_stop: StopFn | None 
         "resumed_from": str(resume) if resume else None,
         "stopped": progress.stopped,
     }
-    if progress.stopped:
-        ckpt = progress.saved[-1] if progress.saved else None
-        emit(f"stop requested: stopped at step {state.global_step}" + (f", resume from {ckpt}" if ckpt else ""))
-        summary["checkpoint"] = ckpt
-    else:
-        from core.training.sft import save_final
-
-        summary.update(save_final(trainer, cfg, out_dir, tokenizer))
-    if trainer.is_world_process_zero():
-        write_json(job_dir / "summary.json", summary)
+    if finish(trainer, progress, summary, cfg=cfg, out_dir=out_dir, tokenizer=tokenizer,
+              job_dir=job_dir):
         emit_metric(state.global_step, verdicts_per_s=summary["verdicts_per_s"], duration_s=summary["duration_s"])
     return 0
 
