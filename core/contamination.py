@@ -72,7 +72,7 @@ def benchmark_items(name: str, source: str = "auto") -> list[tuple[str, str]]:
         bench = catalogue.get(name)
     except ValueError as exc:
         raise ContaminationError(f"--benchmark: {exc}") from None
-    if bench.type == "code":
+    if bench.type_info.verified:  # programming problems live in core.datasets
         from core import datasets
 
         records = datasets.load_records(bench.name, source=source).records

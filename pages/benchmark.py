@@ -16,9 +16,10 @@ st.title("Benchmark")
 st.caption("Scores a model with each benchmark's own metric. Offline, a benchmark runs on the "
            "small sample halo-forge ships in the dataset's own format.")
 
-types = list(catalogue.TYPES)
+types = catalogue.offered_types()
 type_ = st.segmented_control("Type", types, key="bench_type", default=types[0], required=True,
-                             format_func=lambda t: catalogue.TYPES[t]) or types[0]
+                             format_func=lambda t: catalogue.TYPES[t].label) or types[0]
+kind = catalogue.get_type(type_)
 
 benches = catalogue.names(type_)
 picked = [n for n in st.session_state.get("bench_names") or [] if n in benches]
@@ -64,12 +65,12 @@ with left:
                                  help="Sequences per generation call.")
 with right:
     samples, temperature = 1, 0.0
-    if type_ == "code":
+    if kind.verified:
         samples = st.number_input("Samples per problem (n)", 1, 200, 1, key="bench_samples",
                                   help="pass@k is reported for k = 1, 5 and n (k <= n).")
         temperature = st.slider("Temperature", 0.0, 1.5, 0.0 if samples == 1 else 0.8, 0.05,
                                 key="bench_temperature", help="0 = greedy.")
-    max_new = st.number_input("Max new tokens", 1, 32_768, service.DEFAULT_MAX_NEW_TOKENS[type_],
+    max_new = st.number_input("Max new tokens", 1, 32_768, kind.max_new_tokens,
                               key=f"bench_max_new_tokens_{type_}")
 output_dir = st.text_input("Output directory (optional)", key="bench_output_dir",
                            help="Where samples.jsonl and results.json go; empty = the job's folder.")

@@ -131,7 +131,7 @@ if entries:
             st.info("The benchmark runner loads transformers models; benchmark this GGUF's merged "
                     "source instead.")
         else:
-            names = bench_catalogue.names("code")
+            names = bench_catalogue.verified_names()
             bench = st.selectbox("Benchmark", names, key="models_bench_name")
             limit = st.number_input("Problems", 1, 500, 10, key="models_bench_limit")
             if st.button("Benchmark", key="models_bench_run"):

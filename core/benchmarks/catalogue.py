@@ -1,22 +1,106 @@
-"""The benchmarks halo-forge runs, their datasets, metrics and model presets.
+"""The benchmark types and the benchmarks halo-forge runs: datasets, metrics, model presets.
+
+One registry per extension point: a benchmark type is one BenchmarkType entry in TYPES (its
+runner, presets, tiny models and what its items are); every other module asks it.
 
 Light module (no torch, transformers or datasets): the Benchmark page and the CLI import it.
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from core.paths import REPO_ROOT
 
 SAMPLES_DIR = REPO_ROOT / "data" / "benchmarks"
 
-TYPES: dict[str, str] = {
-    "code": "Code",
-    "vlm": "Vision-language",
-    "audio": "Audio (speech recognition)",
-    "agentic": "Agentic (function calling)",
-}
+MEDIA = ("image", "audio")  # the media columns data.py decodes (Item.image, Item.audio)
+
+
+@dataclass(frozen=True)
+class BenchmarkType:
+    """One kind of benchmark, declared once: everything the page, the CLI, the config builder,
+    the data loader and the job ask about a type. Adding a type is one `register(...)` below,
+    its runner function, and its benchmarks in BENCHMARKS."""
+
+    # The key: Benchmark.type and the Benchmark page's type control.
+    name: str
+    # Shown on the page, in the job's log and in errors ("Vision-language").
+    label: str
+    # "module:function" taking (runner.Settings, items, should_stop) and returning an Outcome.
+    # A string so that only the job process imports it (the page and the CLI stay light).
+    runner: str
+    # Default generation budget filled in by the page and build_config.
+    max_new_tokens: int
+    # Hub models offered for it, smallest first.
+    presets: tuple[str, ...] = ()
+    # Tiny offline models (built by code, no download) that can run it: "tiny" is
+    # core.models.tiny, others core.benchmarks.tiny_models.BUILDERS. They answer noise.
+    tiny_models: tuple[str, ...] = ()
+    # Items are programming problems judged by the verifier of the benchmark's name
+    # (core.verifiers.registry): they come from core.datasets (no sample= here), the job draws
+    # n samples per problem at a temperature, reports pass@k, and takes one more step to verify.
+    verified: bool = False
+    # The media column each item decodes ("image" or "audio"; None: text only).
+    media: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.media not in (None, *MEDIA):
+            raise ValueError(f"benchmark type {self.name}: media must be one of {MEDIA} or None")
+        if ":" not in self.runner:
+            raise ValueError(f"benchmark type {self.name}: runner must be 'module:function'")
+
+    @property
+    def takes_trained_models(self) -> bool:
+        """Training runs produce text models, so their outputs are offered for text-only types."""
+        return self.media is None
+
+    def run_function(self) -> Callable:
+        """The runner function, imported now (in the job process)."""
+        module, _, fn = self.runner.partition(":")
+        return getattr(importlib.import_module(module), fn)
+
+
+TYPES: dict[str, BenchmarkType] = {}
+
+
+def register(kind: BenchmarkType) -> BenchmarkType:
+    TYPES[kind.name] = kind
+    return kind
+
+
+register(BenchmarkType(
+    "code", "Code", "core.benchmarks.runner:run_code", max_new_tokens=512, verified=True,
+    presets=("Qwen/Qwen2.5-Coder-0.5B-Instruct", "Qwen/Qwen2.5-Coder-1.5B-Instruct",
+             "Qwen/Qwen2.5-Coder-7B-Instruct", "deepseek-ai/deepseek-coder-1.3b-instruct",
+             "deepseek-ai/deepseek-coder-6.7b-instruct"),
+    tiny_models=("tiny",)))
+register(BenchmarkType(
+    "vlm", "Vision-language", "core.benchmarks.runner:run_vlm", max_new_tokens=32, media="image",
+    presets=("Qwen/Qwen2-VL-2B-Instruct", "Qwen/Qwen2-VL-7B-Instruct", "llava-hf/llava-1.5-7b-hf",
+             "llava-hf/llava-v1.6-mistral-7b-hf", "microsoft/Phi-3-vision-128k-instruct"),
+    tiny_models=("tiny-llava",)))
+register(BenchmarkType(
+    "audio", "Audio (speech recognition)", "core.benchmarks.runner:run_audio", max_new_tokens=128,
+    media="audio",
+    presets=("openai/whisper-tiny", "openai/whisper-base", "openai/whisper-small",
+             "openai/whisper-medium", "openai/whisper-large-v3"),
+    tiny_models=("tiny-whisper",)))
+register(BenchmarkType(
+    "agentic", "Agentic (function calling)", "core.benchmarks.runner:run_agentic",
+    max_new_tokens=256,
+    presets=("Qwen/Qwen2.5-0.5B-Instruct", "Qwen/Qwen2.5-1.5B-Instruct", "Qwen/Qwen2.5-7B-Instruct",
+             "mistralai/Mistral-7B-Instruct-v0.3"),
+    tiny_models=("tiny",)))
+
+
+def get_type(name: str) -> BenchmarkType:
+    try:
+        return TYPES[name]
+    except KeyError:
+        raise ValueError(f"unknown benchmark type {name!r}; choose one of {', '.join(TYPES)}") from None
 
 
 @dataclass(frozen=True)
@@ -39,6 +123,10 @@ class Benchmark:
     @property
     def sample_path(self) -> Path | None:
         return SAMPLES_DIR / self.sample if self.sample else None
+
+    @property
+    def type_info(self) -> BenchmarkType:
+        return get_type(self.type)
 
 
 _CODE_METRICS = ("pass@1", "pass@5", "pass@k")
@@ -88,45 +176,6 @@ SUITES: dict[str, tuple[str, ...]] = {
     "audio-suite": ("librispeech", "commonvoice"),
 }
 
-# Tiny randomly initialised models that halo-forge builds offline; they exercise every code
-# path without a download but answer noise.
-TINY_MODELS: dict[str, tuple[str, ...]] = {
-    "tiny": ("code", "agentic"),  # core.models.tiny (the project's tiny text model)
-    "tiny-llava": ("vlm",),       # core.benchmarks.tiny_models.build_tiny_llava
-    "tiny-whisper": ("audio",),   # core.benchmarks.tiny_models.build_tiny_whisper
-}
-
-MODEL_PRESETS: dict[str, list[str]] = {
-    "code": [
-        "Qwen/Qwen2.5-Coder-0.5B-Instruct",
-        "Qwen/Qwen2.5-Coder-1.5B-Instruct",
-        "Qwen/Qwen2.5-Coder-7B-Instruct",
-        "deepseek-ai/deepseek-coder-1.3b-instruct",
-        "deepseek-ai/deepseek-coder-6.7b-instruct",
-    ],
-    "vlm": [
-        "Qwen/Qwen2-VL-2B-Instruct",
-        "Qwen/Qwen2-VL-7B-Instruct",
-        "llava-hf/llava-1.5-7b-hf",
-        "llava-hf/llava-v1.6-mistral-7b-hf",
-        "microsoft/Phi-3-vision-128k-instruct",
-    ],
-    "audio": [
-        "openai/whisper-tiny",
-        "openai/whisper-base",
-        "openai/whisper-small",
-        "openai/whisper-medium",
-        "openai/whisper-large-v3",
-    ],
-    "agentic": [
-        "Qwen/Qwen2.5-0.5B-Instruct",
-        "Qwen/Qwen2.5-1.5B-Instruct",
-        "Qwen/Qwen2.5-7B-Instruct",
-        "mistralai/Mistral-7B-Instruct-v0.3",
-    ],
-}
-
-
 def get(name: str) -> Benchmark:
     try:
         return BENCHMARKS[name.lower()]
@@ -164,22 +213,45 @@ def names(type_: str | None = None) -> list[str]:
     return [b.name for b in BENCHMARKS.values() if type_ is None or b.type == type_]
 
 
+def offered_types() -> list[str]:
+    """The types that have at least one benchmark, in registration order (the page's choice)."""
+    return [t for t in TYPES if names(t)]
+
+
+def verified_names() -> list[str]:
+    """Benchmarks whose items are programming problems judged by a verifier."""
+    return [b.name for b in BENCHMARKS.values() if b.type_info.verified]
+
+
 def by_type(type_: str) -> list[Benchmark]:
-    if type_ not in TYPES:
-        raise ValueError(f"unknown benchmark type {type_!r}; choose one of {', '.join(TYPES)}")
+    get_type(type_)
     return [b for b in BENCHMARKS.values() if b.type == type_]
 
 
 def presets(type_: str) -> list[str]:
-    """Hub presets then the tiny offline model for this type."""
-    if type_ not in TYPES:
-        raise ValueError(f"unknown benchmark type {type_!r}; choose one of {', '.join(TYPES)}")
-    return MODEL_PRESETS[type_] + [n for n, types in TINY_MODELS.items() if type_ in types]
+    """Hub presets then the tiny offline model(s) for this type."""
+    kind = get_type(type_)
+    return [*kind.presets, *kind.tiny_models]
+
+
+def tiny_models() -> dict[str, tuple[str, ...]]:
+    """Each tiny offline model and the types it can run (randomly initialised: they exercise
+    every code path without a download but answer noise)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for kind in TYPES.values():
+        for model in kind.tiny_models:
+            out[model] = (*out.get(model, ()), kind.name)
+    return out
+
+
+def is_tiny_model(name: str) -> bool:
+    return name in tiny_models()
 
 
 def check_tiny_model(name: str, type_: str) -> None:
     """A tiny model name used with a benchmark type it cannot run raises ValueError."""
-    types = TINY_MODELS.get(name)
+    types = tiny_models().get(name)
+    kind = get_type(type_)
     if types is not None and type_ not in types:
-        fits = [n for n, t in TINY_MODELS.items() if type_ in t]
-        raise ValueError(f"model.name: {name} cannot run {TYPES[type_]} benchmarks; use {' or '.join(fits)}")
+        fits = " or ".join(kind.tiny_models) or "a hub model (no tiny model runs this type)"
+        raise ValueError(f"model.name: {name} cannot run {kind.label} benchmarks; use {fits}")

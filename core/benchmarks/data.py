@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from core.benchmarks import metrics
-from core.benchmarks.catalogue import Benchmark
+from core.benchmarks.catalogue import MEDIA, Benchmark
 
 AUDIO_RATE = 16_000
 VQA_SUFFIX = "\nAnswer the question using a single word or phrase."
@@ -51,7 +51,7 @@ class Loaded:
 
 def load(bench: Benchmark, limit: int | None = None, log: Log = print) -> Loaded:
     """Items of a benchmark: the hub when online, else our shipped sample (with a note)."""
-    if bench.type == "code":
+    if bench.type_info.verified:  # programming problems live in core.datasets
         return _load_code(bench, limit, log)
     from core.datasets import is_offline  # the one offline test the project shares
 
@@ -87,7 +87,7 @@ def _from_hub(bench: Benchmark, limit: int | None) -> list[Item]:
 
     ds = datasets.load_dataset(bench.hub_path, bench.hub_config, split=bench.hub_split,
                                streaming=True)
-    if bench.type == "audio":
+    if bench.type_info.media == "audio":
         ds = ds.cast_column("audio", datasets.Audio(sampling_rate=AUDIO_RATE))
     rows = islice(ds, limit) if limit else ds
     return [make_item(bench, dict(row), i, base=None) for i, row in enumerate(rows)]
@@ -175,7 +175,7 @@ def _plain(row: dict) -> dict:
     """The record without pixels or samples, for samples.jsonl."""
     out = {}
     for key, value in row.items():
-        if key in ("image", "audio"):
+        if key in MEDIA:
             path = value.get("path") if isinstance(value, dict) else getattr(value, "filename", None)
             out[key] = {"path": path} if path else None
         elif isinstance(value, (str, int, float, bool, list, dict)) or value is None:
@@ -202,7 +202,7 @@ def make_item(bench: Benchmark, row: dict, index: int, base: Path | None, where:
         raise BenchmarkDataError(f"{bench.name}: no item builder")
     item = builder(row, index, base, where)
     if base is not None:  # shipped media: record where it lies, from the repository root
-        for key in ("image", "audio"):
+        for key in MEDIA:
             value = item.record.get(key)
             if isinstance(value, dict) and value.get("path"):
                 value["path"] = _repo_relative(base / value["path"])

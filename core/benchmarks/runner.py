@@ -118,7 +118,7 @@ def run(config: dict, job_dir: Path, should_stop: StopFn | None = None) -> int:
     except _model_errors() as exc:
         emit(f"error: {exc}")
         return 2
-    total = sum(expected_steps(len(ld.items), s.batch_size, s.samples, s.bench.type == "code")
+    total = sum(expected_steps(len(ld.items), s.batch_size, s.samples, s.bench.type_info.verified)
                 for s, ld in zip(suite, loads))
     results, offset = [], 0
     for number, (s, loaded) in enumerate(zip(suite, loads), 1):
@@ -131,7 +131,7 @@ def run(config: dict, job_dir: Path, should_stop: StopFn | None = None) -> int:
                 _write_results(suite[0], results)
             return code
         results.append(result)
-        offset += expected_steps(len(loaded.items), s.batch_size, s.samples, s.bench.type == "code")
+        offset += expected_steps(len(loaded.items), s.batch_size, s.samples, s.bench.type_info.verified)
         _write_results(suite[0], results)
     _GENERATORS.clear()
     return 0
@@ -168,12 +168,12 @@ def _load_items(s: Settings) -> data.Loaded:
 def _run_one(s: Settings, loaded: data.Loaded, should_stop: StopFn) -> tuple[int, dict | None]:
     """Run one benchmark of the job: (exit code, result or None when stopped or failed)."""
     started = time.monotonic()
-    emit(f"benchmark {s.bench.name} ({catalogue.TYPES[s.bench.type]}) on {s.model_label}")
+    emit(f"benchmark {s.bench.name} ({s.bench.type_info.label}) on {s.model_label}")
     emit(f"{len(loaded.items)} items from {loaded.source}")
     overlap = _overlap(s)
     try:
         _seed(s.seed)
-        outcome = RUNNERS[s.bench.type](s, loaded.items, should_stop)
+        outcome = s.bench.type_info.run_function()(s, loaded.items, should_stop)
     except (BenchmarkError, data.BenchmarkDataError) as exc:
         emit(f"error: {exc}")
         return 2, None
@@ -251,11 +251,11 @@ def _write_results(s: Settings, results: list[dict]) -> None:
 def resolve(s: Settings) -> tuple[str, str | None]:
     """(model path or hub id, adapter path or None). A directory holding only a LoRA adapter
     (a training run's output) loads its base model with the adapter on top."""
-    from core.benchmarks.tiny_models import ensure_tiny
+    from core.benchmarks.tiny_models import BUILDERS, ensure_tiny
     from core.models.loading import resolve_model
     from core.paths import models_dir
 
-    if s.model in ("tiny-llava", "tiny-whisper"):
+    if s.model in BUILDERS:
         return str(ensure_tiny(s.model, models_dir() / s.model)), s.adapter
     name = s.model
     path = Path(name).expanduser()
@@ -496,21 +496,14 @@ def _run_scored(s: Settings, items: list[data.Item], should_stop: StopFn,
 def _row(it: data.Item, output: str, scores: dict) -> dict:
     row = {"id": it.id, "prompt": it.prompt, "output": output, "reference": it.reference,
            "scores": scores}
-    for key in ("image", "audio"):
+    for key in catalogue.MEDIA:
         if it.record.get(key):
             row[key] = it.record[key]
     return row
 
 
-RUNNERS: dict[str, Callable[[Settings, list[data.Item], StopFn], Outcome]] = {
-    "code": run_code,
-    "vlm": run_vlm,
-    "audio": run_audio,
-    "agentic": run_agentic,
-}
-
-
-def expected_steps(n_items: int, batch_size: int, samples: int = 1, code: bool = False) -> int:
-    """How many `Step i/N` lines a job prints (the Monitor's N)."""
-    gen = math.ceil(n_items * (samples if code else 1) / batch_size)
-    return gen + 1 if code else gen
+def expected_steps(n_items: int, batch_size: int, samples: int = 1, verified: bool = False) -> int:
+    """How many `Step i/N` lines a job prints (the Monitor's N): a verified type (code)
+    generates n samples per item, then verifies them in one more step."""
+    gen = math.ceil(n_items * (samples if verified else 1) / batch_size)
+    return gen + 1 if verified else gen

@@ -61,10 +61,9 @@ def adapter_base(path: str | Path) -> str | None:
 def model_choices(type_: str) -> list[str]:
     """The tiny offline model(s) first (they run here, without a download), then hub presets,
     then finished training runs' outputs (text types only: training produces text models)."""
-    presets = catalogue.presets(type_)
-    choices = [m for m in presets if m in catalogue.TINY_MODELS] + \
-        [m for m in presets if m not in catalogue.TINY_MODELS]
-    if type_ in ("code", "agentic"):
+    kind = catalogue.get_type(type_)
+    choices = [*kind.tiny_models, *kind.presets]
+    if kind.takes_trained_models:
         choices += [t.path for t in training_outputs()]
     return list(dict.fromkeys(choices))
 
@@ -75,7 +74,7 @@ def build_config(*, benchmark: str, model: str, adapter: str | None = None, limi
                  trust_remote_code: bool = False, executor: str = "local",
                  profile: str | None = None) -> dict[str, Any]:
     """A benchmark job config (plain JSON) from the page's fields; the type-specific fields are
-    dropped where they do not apply (n and temperature are for code only). `benchmark` is one
+    dropped where they do not apply (n, temperature and k are for verified types: code). `benchmark` is one
     name, a comma-separated list or a suite (one job, one result row per benchmark)."""
     try:
         benches = catalogue.expand(benchmark)
@@ -90,10 +89,10 @@ def build_config(*, benchmark: str, model: str, adapter: str | None = None, limi
     section: dict[str, Any] = {"name": ",".join(b.name for b in benches), "batch_size": batch_size}
     if limit:
         section["limit"] = int(limit)
-    if bench.type == "code":
+    if bench.type_info.verified:
         section.update(samples=int(samples), temperature=float(temperature),
                        k=sorted({1, 5, int(samples)} & set(range(1, int(samples) + 1))))
-    section["max_new_tokens"] = int(max_new_tokens or DEFAULT_MAX_NEW_TOKENS[bench.type])
+    section["max_new_tokens"] = int(max_new_tokens or bench.type_info.max_new_tokens)
     config: dict[str, Any] = {"kind": "benchmark", "model": {"name": model}, "benchmark": section}
     if adapter and adapter.strip():
         config["model"]["adapter"] = adapter.strip()
@@ -104,9 +103,6 @@ def build_config(*, benchmark: str, model: str, adapter: str | None = None, limi
     if executor and executor != "local":
         config["executor"] = {"name": executor, **({"profile": profile} if profile else {})}
     return config
-
-
-DEFAULT_MAX_NEW_TOKENS = {"code": 512, "vlm": 32, "audio": 128, "agentic": 256}
 
 
 def comparison_configs(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -141,7 +137,7 @@ def check_model(name: str, executor: str = "local") -> None:
     from core.models import loading
 
     name = (name or "").strip()
-    if executor != "local" or not name or name in catalogue.TINY_MODELS:
+    if executor != "local" or not name or catalogue.is_tiny_model(name):
         return
     if Path(name).expanduser().exists() or loading._looks_like_path(name):
         return  # a directory (a missing one is reported by the config check, naming the path)

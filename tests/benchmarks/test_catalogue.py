@@ -22,8 +22,8 @@ def test_benchmark_entries_are_complete(bench):
     assert bench.type in catalogue.TYPES
     assert bench.primary_metric in bench.metrics
     assert bench.hub_path.count("/") == 1 and bench.hub_split
-    if bench.type == "code":
-        assert bench.sample is None  # code problems come from core.datasets
+    if bench.type_info.verified:
+        assert bench.sample is None  # programming problems come from core.datasets
     else:
         assert bench.sample_path is not None and bench.sample_path.is_file(), bench.sample
 

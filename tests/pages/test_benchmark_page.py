@@ -210,3 +210,28 @@ def test_a_benchmarks_own_webhook_goes_beside_the_job(home):
     at.button(key="bench_run").click().run()
     job = jobs.list_jobs()[0]
     assert credentials.notify_url(job["job_dir"]) == "https://hooks.example/bench/k"
+
+
+def test_a_type_registered_at_run_time_is_offered_and_queued(home, monkeypatch, tmp_path):
+    """One registry entry (and a benchmark of it) is all the page needs: nothing else names
+    the types."""
+    kind = catalogue.BenchmarkType("echo", "Echo (test type)", "core.benchmarks.runner:run_agentic",
+                                   max_new_tokens=7, presets=("org/echo-1b",), tiny_models=("tiny",))
+    bench = catalogue.Benchmark("echo-bench", "Echo bench", "echo", "org/echo", "test", ("exact",),
+                                "exact", sample=str(tmp_path / "echo.jsonl"))
+    monkeypatch.setitem(catalogue.TYPES, "echo", kind)
+    monkeypatch.setitem(catalogue.BENCHMARKS, bench.name, bench)
+    at = _open()
+    assert at.button_group(key="bench_type").options[-1] == "Echo (test type)"
+    at.button_group(key="bench_type").set_value("echo").run()
+    assert not at.exception
+    assert at.multiselect(key="bench_names").options == ["Echo bench"]
+    assert at.selectbox(key="bench_model").options == ["tiny", "org/echo-1b"]
+    assert "bench_samples" not in {w.key for w in at.number_input}  # not a verified type
+    assert at.number_input(key="bench_max_new_tokens_echo").value == 7
+    at.button(key="bench_run").click().run()
+    assert not at.exception
+    [job] = _queued()
+    cfg = jobs.get(job["id"])["config"]
+    assert (cfg["model"]["name"], cfg["benchmark"]["name"]) == ("tiny", "echo-bench")
+    assert cfg["benchmark"]["max_new_tokens"] == 7 and cfg["benchmark"]["samples"] == 1
