@@ -50,6 +50,7 @@ from __future__ import annotations
 import atexit
 import fcntl
 import json
+import marshal
 import os
 import random
 import secrets
@@ -67,12 +68,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 UID_BASE = int(os.environ.get("HALO_SANDBOX_UID_BASE", "1700000000"))
 UID_SLOTS = 512
 # Modules programs commonly import, loaded once in the zygote so forks get them for free.
+# Every preloaded page is copied into (and torn down with) every fork's page tables, so only
+# what benchmark programs often import: dataclasses (which pulls in inspect, ~1.3 MB),
+# datetime, decimal, fractions and the like cost every run more than the few that import them.
 # Not random, tempfile, threading or anything importing them: their at-fork hooks (reseeding)
 # would run in every fork, and each fork is on the hot path.
 PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
-           "string", "fractions", "decimal", "datetime", "copy", "json", "operator", "array",
-           "cmath", "numbers", "dataclasses", "enum", "abc", "textwrap", "unicodedata",
-           "traceback")
+           "string", "copy", "json", "operator", "traceback")
 
 # Loads the package by path as a top-level package of its own (its modules import each other
 # relatively), without importing `core` or anything else of ours.
@@ -134,7 +136,10 @@ class Sandbox:
                  *_site_dirs()],
                 pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+                # LD_BIND_NOW: the zygote resolves every library symbol once, at start;
+                # lazily, each fresh fork would resolve (and copy-on-write) them again.
                 env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/",
+                     "LD_BIND_NOW": "1",
                      **({"HALO_SANDBOX_PROFILE": "1"} if os.environ.get("HALO_SANDBOX_PROFILE") else {})},
                 cwd="/")
         child.close()
@@ -198,7 +203,7 @@ class Sandbox:
             if info.get("pool"):
                 # The program's own part first (the process that forks it reads only that),
                 # then the whole spec for the test harness.
-                frames = _frame({k: v for k, v in spec.items() if k in PROGRAM_KEYS})
+                frames = _program_frame(spec)
             frames += _frame(spec)
             # Small frames go into the socket before the request: the zygote then finds the
             # whole run at once (one wake-up less per run; under load each costs
@@ -267,6 +272,14 @@ EARLY_FRAMES = 64 * 1024  # well under a Unix socket's send buffer (~200 KiB by 
 
 def _frame(obj) -> bytes:
     data = json.dumps(obj, separators=(",", ":")).encode()
+    return struct.pack(">I", len(data)) + data
+
+
+def _program_frame(spec: dict) -> bytes:
+    """The program process's part of a pooled run, marshalled: it decodes in a fraction of
+    JSON's time and allocations, which in a fresh fork are copy-on-write faults. (The zygote
+    compiles the program into it: see sandbox_server/forker.py, with_code.)"""
+    data = marshal.dumps({k: v for k, v in spec.items() if k in PROGRAM_KEYS})
     return struct.pack(">I", len(data)) + data
 
 

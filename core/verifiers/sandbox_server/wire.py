@@ -14,6 +14,9 @@ import struct
 
 
 MAX_FRAME = 64 * 1024 * 1024
+# Reads of unknown length ask for at most this much: a larger os.read allocates its whole
+# buffer first (1 MiB is an mmap, a munmap and fresh page faults, in every read of every run).
+READ_CHUNK = 64 * 1024
 MAX_FD = resource.getrlimit(resource.RLIMIT_NOFILE)[0] if resource.getrlimit(
     resource.RLIMIT_NOFILE)[0] != resource.RLIM_INFINITY else 1 << 20
 
@@ -125,7 +128,7 @@ class Channel:
                     except (ValueError, RecursionError) as exc:
                         raise RpcBroken(f"undecodable frame: {exc}") from None
             try:
-                data = os.read(self.rfd, 1 << 20)
+                data = os.read(self.rfd, READ_CHUNK)
             except OSError as exc:
                 raise RpcBroken(f"read failed: {exc}") from None
             if not data:

@@ -18,13 +18,13 @@ import time
 import traceback
 
 from .childsetup import capped_stdio, flush_stdio, output_files, read_output
-from .forker import Forker
+from .forker import Forker, with_code
 from .isolation import base_environment, setup_basic, setup_isolated
 from .libc import MS_NODEV, MS_NOEXEC, MS_NOSUID, PR_SET_CHILD_SUBREAPER, mount, prctl
 from .monitor import monitor
 from .reaper import cleanup_uids, rmtree, workdir_for
 from .state import CONFIG
-from .wire import Frames, RpcBroken, send_frame, write_all
+from .wire import READ_CHUNK, Frames, RpcBroken, send_frame, write_all
 from .worker import worker_main
 
 
@@ -264,7 +264,7 @@ class Zygote:
         """The caller's spec frames for a pooled run (usually already there with the request);
         once both are in, start the run. Later data on that socket is only its EOF."""
         try:
-            data = os.read(run.sock, 1 << 20)
+            data = os.read(run.sock, READ_CHUNK)
         except BlockingIOError:
             return
         except OSError:
@@ -276,8 +276,9 @@ class Zygote:
         try:
             frames = run.frames.feed_raw(data) if data else None
             run.parts.extend(frames or [])
-            if len(run.parts) >= 2:  # not decoded here: the forker and the worker read them
+            if len(run.parts) >= 2:  # the whole spec goes to the worker as it came
                 (run.program_raw, run.raw), run.ready = run.parts[:2], True
+                run.program_raw = with_code(run.program_raw)
             elif frames:
                 return  # the second frame is on its way
         except RpcBroken:
@@ -436,7 +437,7 @@ class Zygote:
     def on_worker_data(self, worker: Worker) -> None:
         """A worker's verdict (one frame per run), or its end."""
         try:
-            data = os.read(worker.sock, 1 << 20)
+            data = os.read(worker.sock, READ_CHUNK)
         except BlockingIOError:
             return
         except OSError:
