@@ -209,6 +209,16 @@ def expand(spec: str) -> list[Benchmark]:
     return out
 
 
+def default_max_new_tokens(spec: str) -> int:
+    """The generation budget a job for `spec` (a benchmark, a comma-separated list or a suite)
+    gets when none is given: its type's BenchmarkType.max_new_tokens. A job has one budget for
+    all its benchmarks, so a list mixing types takes the largest of their defaults (a shorter
+    one would cut the longer type's answers; the shorter types stop at their end-of-sequence
+    token anyway). The Benchmark page (through service.build_config) and `halo-forge benchmark
+    run` both ask here. Unknown names raise ValueError as expand() does."""
+    return max(b.type_info.max_new_tokens for b in expand(spec))
+
+
 def names(type_: str | None = None) -> list[str]:
     return [b.name for b in BENCHMARKS.values() if type_ is None or b.type == type_]
 

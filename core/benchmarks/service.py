@@ -92,7 +92,8 @@ def build_config(*, benchmark: str, model: str, adapter: str | None = None, limi
     if bench.type_info.verified:
         section.update(samples=int(samples), temperature=float(temperature),
                        k=sorted({1, 5, int(samples)} & set(range(1, int(samples) + 1))))
-    section["max_new_tokens"] = int(max_new_tokens or bench.type_info.max_new_tokens)
+    section["max_new_tokens"] = int(max_new_tokens
+                                    or catalogue.default_max_new_tokens(section["name"]))
     config: dict[str, Any] = {"kind": "benchmark", "model": {"name": model}, "benchmark": section}
     if adapter and adapter.strip():
         config["model"]["adapter"] = adapter.strip()

@@ -6,6 +6,7 @@ from core.cli.common import add_job_options, positive_int, fail, load_job_config
 
 def cmd_benchmark(args) -> int:
     from core import configs
+    from core.benchmarks import catalogue
 
     if args.config:
         cfg = load_job_config(args.config, list(args.set or []), "benchmark")
@@ -15,6 +16,10 @@ def cmd_benchmark(args) -> int:
         data = {"kind": "benchmark", "model": {"name": args.model},
                 "benchmark": {"name": args.benchmark}}
         bench = data["benchmark"]
+        try:  # the type's budget, as the Benchmark page fills it in; --set still wins
+            bench["max_new_tokens"] = catalogue.default_max_new_tokens(args.benchmark)
+        except ValueError:
+            pass  # parse_config below names the unknown benchmark
         if args.limit is not None:
             bench["limit"] = args.limit
         if args.samples is not None:
