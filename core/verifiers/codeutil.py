@@ -95,7 +95,7 @@ def prompt_context(prompt: str, entry_point: str) -> str:
 def humaneval_program(problem: dict, completion: str) -> str:
     entry = problem["entry_point"]
     code, fenced = extract_code(completion, "python", must_define=entry)
-    if entry in top_level_names(code):
+    if entry in code and entry in top_level_names(code):  # no parse when the name is absent
         return prompt_context(problem["prompt"], entry) + "\n" + code
     if fenced:  # a fenced body without the def: treat it as the continuation
         return problem["prompt"] + code

