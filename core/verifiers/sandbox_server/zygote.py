@@ -350,8 +350,9 @@ class Zygote:
         run.u_pid = pid
         try:
             run.u_pidfd = os.pidfd_open(pid)
-        except ProcessLookupError:  # gone already (the forker's children are auto-reaped)
-            run.u_pidfd = None
+        except ProcessLookupError:  # gone already (the forker's children are auto-reaped):
+            run.u_pidfd = None  # anything it left running is now our child (see cleanup_uids)
+            run.program_gone = True
         if pending is not None:  # the verdict (or a timeout) came first
             self.end_program(run, pending)
 
