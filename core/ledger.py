@@ -24,18 +24,27 @@ from typing import Any, Iterable, Iterator
 
 from core import kinds, paths
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+# Events that only say telemetry was stored (the supervisor's sampler writes one every few
+# seconds). Views of jobs key on the newest event outside them (core.live.newest_job_event),
+# read through a partial index whose WHERE must match the query's text for SQLite to use it.
+TELEMETRY_EVENTS = ("GPU_UPDATE",)
+NOT_TELEMETRY = "kind NOT IN (%s)" % ", ".join(f"'{k}'" for k in TELEMETRY_EVENTS)
 
 # How a ledger of each older version becomes the next one: statements run in order, inside one
 # BEGIN IMMEDIATE after a backup of the file (see migrate()). A fresh ledger is created from the
-# tables in core/ledger_schema.py at SCHEMA_VERSION and skips these. Add a column to the table
-# class AND a step here.
+# tables in core/ledger_schema.py at SCHEMA_VERSION and skips these. Add a column (or an index)
+# to the table class AND a step here.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (  # 1 -> 2: served models, energy accounting, contamination findings
         "ALTER TABLE job ADD COLUMN endpoint VARCHAR",
         "ALTER TABLE job ADD COLUMN energy_wh FLOAT",
         "ALTER TABLE job ADD COLUMN peak_mem_mb FLOAT",
         "ALTER TABLE result ADD COLUMN overlap VARCHAR",
+    ),
+    3: (  # 2 -> 3: the newest job-related event in one index seek, however much telemetry
+        f"CREATE INDEX IF NOT EXISTS ix_event_not_telemetry ON event (id) WHERE {NOT_TELEMETRY}",
     ),
 }
 TABLES = ("job", "metric", "log_line", "event", "gpu_sample", "result")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 from typing import Optional
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-from core.ledger import QUEUED
+from core.ledger import NOT_TELEMETRY, QUEUED
 
 
 class Job(SQLModel, table=True):
@@ -75,6 +75,8 @@ class LogLine(SQLModel, table=True):
 
 
 class Event(SQLModel, table=True):
+    # core.live.newest_job_event: MAX(id) over the events that are not telemetry
+    __table_args__ = (Index("ix_event_not_telemetry", "id", sqlite_where=text(NOT_TELEMETRY)),)
     id: Optional[int] = Field(default=None, primary_key=True)
     time: float = Field(default_factory=time.time)
     job_id: Optional[int] = Field(default=None, index=True)

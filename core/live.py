@@ -7,6 +7,11 @@ So a fragment that keeps what it drew together with the newest event id it drew 
 indexed question per tick ("is there a newer event?") and redraws from what it kept when
 there is none.
 
+Telemetry is the exception: while a supervisor runs, its sampler stores GPU (or CPU/RAM)
+samples every few seconds, each with a GPU_UPDATE event. Views of jobs, queues and results
+key on `newest_job_event()` (the newest event that is not telemetry, one seek in a partial
+index) so those samples do not make them re-read; only the GPU views key on `newest_event()`.
+
 What changes without an event (wall time: durations, ETA, "x ago"; the supervisor's pid file;
 a live GPU probe) is handled by the caller: time-dependent text is computed at draw time from
 the kept rows (cheap, no query), and `stamp(every_s=...)` adds a coarse time bucket so data
@@ -34,6 +39,16 @@ def newest_event(job_id: int | None = None) -> int:
                                 (int(job_id),)).scalar() or 0)
 
 
+def newest_job_event() -> int:
+    """The id of the newest event that is not telemetry (ledger.TELEMETRY_EVENTS): what a
+    view of jobs, the queue or results depends on; 0 when none.
+
+    One seek in the partial index ix_event_not_telemetry (the WHERE is the index's own)."""
+    with ledger.reader() as conn:
+        return int(conn.execute(f"SELECT MAX(id) FROM event WHERE {ledger.NOT_TELEMETRY}")
+                   .scalar() or 0)
+
+
 def _now() -> float:  # one place for the clock, so tests can hold it still
     return time.time()
 
@@ -46,9 +61,11 @@ def bucket(every_s: float, now: float | None = None) -> int:
 
 def stamp(job_id: int | None = None, every_s: float | None = None,
           now: float | None = None) -> tuple[int, int | None]:
-    """What a fragment's cached data depends on: the newest event id (of one job), and with
-    every_s the current time bucket of that many seconds."""
-    return newest_event(job_id), (bucket(every_s, now) if every_s else None)
+    """What a fragment's cached data about jobs depends on: the newest event id of one job,
+    or without job_id the newest that is not telemetry (newest_job_event), and with every_s
+    the current time bucket of that many seconds."""
+    top = newest_event(job_id) if job_id is not None else newest_job_event()
+    return top, (bucket(every_s, now) if every_s else None)
 
 
 def cached(state: MutableMapping[str, Any], key: str, when: Any, compute: Callable[[], T]) -> T:

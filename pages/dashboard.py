@@ -2,7 +2,9 @@
 
 A thin view over core.dashboard. State keys: `dash_*`. The live parts refresh in fragments;
 a tick asks the ledger for its newest event id (core.live) and redraws from what it kept when
-nothing happened, so a quiet Dashboard costs one index seek per tick. Durations and ETAs are
+nothing happened, so a quiet Dashboard costs an index seek or two per tick. The supervisor's
+telemetry samples (GPU_UPDATE every few seconds) move only the GPU cards and history: the job
+parts key on the newest event that is not telemetry. Durations and ETAs are
 recomputed from the kept rows when drawn; what lives outside the ledger (the supervisor's
 state, a GPU probe) is re-read every few seconds.
 """
@@ -13,7 +15,7 @@ import html
 import streamlit as st
 
 from core import cpuload, dashboard, monitor, pagelinks
-from core.live import bucket, cached, newest_event
+from core.live import bucket, cached, newest_event, newest_job_event
 from core.charts import grouped_bars, metric_chart
 from core.theme import PALETTE, status_badge
 
@@ -122,7 +124,7 @@ def _md(text: str) -> str:
 
 @st.fragment(run_every="2s")
 def live() -> None:
-    top = newest_event()
+    top, jobs_top = newest_event(), newest_job_event()
     # GPU cards: the supervisor's samples come with GPU_UPDATE events; without a supervisor
     # a live probe is reused for LIVE_TTL_S anyway.
     status = cached(st.session_state, "dash_cache_gpu",
@@ -132,7 +134,7 @@ def live() -> None:
             _gpu_card(g)
     else:
         _no_gpu_card(status["host"])
-    state = cached(st.session_state, "dash_cache_state", (top, bucket(dashboard.STATE_S)),
+    state = cached(st.session_state, "dash_cache_state", (jobs_top, bucket(dashboard.STATE_S)),
                    dashboard.live_state)
     if state["health"]["paused"]:
         st.error(f"New jobs are not starting: {state['health']['paused']}.")
@@ -259,14 +261,14 @@ def _history(top: int) -> None:
 
 @st.fragment(run_every="15s")
 def charts() -> None:
-    top = newest_event()
+    jobs_top = newest_job_event()  # telemetry alone does not move the job charts
     left, right = st.columns(2)
     with left:
-        _training_chart(top)
+        _training_chart(jobs_top)
     with right:
-        _benchmark_chart(top)
-    _history(top)
-    _recent(top)
+        _benchmark_chart(jobs_top)
+    _history(newest_event())
+    _recent(jobs_top)
     _ledger_line()
 
 

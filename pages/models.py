@@ -11,7 +11,7 @@ from core import jobs, kinds, model_catalog as catalog
 from core.benchmarks import catalogue as bench_catalogue, service as bench_service
 from core.configs.export import QUANTS
 from core.export import service as export_service
-from core.live import cached, newest_event
+from core.live import cached, newest_job_event
 
 PAGES = Path(__file__).resolve().parent
 MONITOR_PAGE = PAGES / "monitor.py"
@@ -54,7 +54,7 @@ def _read_activity() -> tuple[list[dict], list[dict]]:
 @st.fragment(run_every="2s")
 def _activity() -> None:
     # Re-read only when the ledger has a newer event (a status change, an output batch).
-    active, recent = cached(st.session_state, "models_cache_activity", newest_event(),
+    active, recent = cached(st.session_state, "models_cache_activity", newest_job_event(),
                             _read_activity)
     for j in active:
         total = j.get("total_steps") or 0

@@ -60,6 +60,28 @@ def test_every_migration_step_adds_what_the_tables_declare(home):
         assert _columns(home / "ledger.db", table) == _columns(fresh / "ledger.db", table), table
 
 
+def _indexes(path: Path) -> dict[str, str]:
+    con = sqlite3.connect(path)
+    try:
+        return dict(con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                "AND sql IS NOT NULL"))
+    finally:
+        con.close()
+
+
+def test_old_ledger_gets_the_indexes_a_fresh_one_has(home):
+    assert "ix_event_not_telemetry" not in _indexes(FIXTURE)
+    shutil.copy(FIXTURE, home / "ledger.db")
+    ledger.list_jobs()
+    fresh = home / "fresh"
+    fresh.mkdir()
+    with ledger.reader(fresh / "ledger.db"):
+        pass
+    migrated = _indexes(home / "ledger.db")
+    assert "ix_event_not_telemetry" in migrated
+    assert migrated == _indexes(fresh / "ledger.db")
+
+
 def test_migration_backs_up_first_and_runs_in_one_transaction(home, monkeypatch):
     from core import ledger_backup
 

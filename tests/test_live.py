@@ -25,6 +25,21 @@ def test_newest_event_follows_the_ledger_and_one_job(home):
     assert live.newest_event(9999) == 0
 
 
+def test_telemetry_moves_the_newest_event_but_not_the_newest_job_event(home):
+    a = _job("a")
+    jobs_top = live.newest_job_event()
+    assert jobs_top == live.newest_event() > 0
+    ledger.insert_gpu_samples([{"time": 1.0, "device": "0", "source": "t"}])  # GPU_UPDATE
+    assert live.newest_event() > jobs_top
+    assert live.newest_job_event() == jobs_top and live.stamp() == (jobs_top, None)
+    jobs.request_stop(a)
+    assert live.newest_job_event() == live.newest_event() > jobs_top
+    with ledger.reader() as conn:  # one seek in the partial index, not a scan back over samples
+        plan = " ".join(r[-1] for r in conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT MAX(id) FROM event WHERE {ledger.NOT_TELEMETRY}"))
+    assert "ix_event_not_telemetry" in plan
+
+
 def test_queue_changes_write_an_event(home):
     a, b = _job("a"), _job("b")
     before = live.newest_event(b)

@@ -17,6 +17,7 @@ from tests.conftest import REPO
 from tests.seed import seed
 
 NEWEST = "SELECT MAX(id) FROM event"  # the trace shows bound values: "... WHERE job_id = 3"
+NEWEST_JOBS = f"{NEWEST} WHERE {ledger.NOT_TELEMETRY}"  # live.newest_job_event
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ def test_quiet_dashboard_reads_only_the_newest_event(home, sql, monkeypatch):
 
     at.run()
     assert not at.exception
-    assert set(_queries(sql)) == {NEWEST}  # one per fragment, nothing else
+    assert set(_queries(sql)) == {NEWEST, NEWEST_JOBS}  # the GPU parts' and the jobs' seeks
     assert {m.label: m.value for m in at.metric}["Running"] == running
 
     jobs.request_stop(ids["RUNNING"])  # a status change is an event
@@ -107,6 +108,26 @@ def test_quiet_dashboard_reads_only_the_newest_event(home, sql, monkeypatch):
     assert any("FROM job" in q for q in _queries(sql))
     assert {m.label: m.value for m in at.metric}["Running"] == running  # STOPPING is active
     assert "stopping" in " ".join(m.value for m in at.markdown).lower()
+
+
+def test_telemetry_refreshes_only_the_dashboard_gpu_parts(home, sql, monkeypatch):
+    monkeypatch.setattr(hardware, "sample_gpus", lambda: [])
+    monkeypatch.setattr(dashboard, "_live_cache", {"at": 0.0, "gpus": []})
+    seed()
+    at = AppTest.from_file(str(REPO / "pages/dashboard.py"), default_timeout=30).run()
+    assert not at.exception
+    gpu = {"device": "0", "name": "Test GPU", "utilization": 42.0, "mem_used": 2**30,
+           "mem_total": 2**33, "source": "test"}
+    ledger.insert_gpu_samples([{**gpu, "time": time.time()}])  # one sampler tick, GPU_UPDATE
+    sql.clear()
+
+    at.run()
+    assert not at.exception
+    read = _queries(sql)
+    assert any("FROM gpu_sample" in q for q in read)  # the GPU cards and history follow it
+    assert {m.label: m.value for m in at.metric}["Utilisation"] == "42 %"
+    rest = [q for q in read if "gpu_sample" not in q and q not in (NEWEST, NEWEST_JOBS)]
+    assert rest == []  # counts, active jobs, queue, charts and recent runs stay kept
 
 
 def test_quiet_models_activity_reads_no_jobs(home, sql, monkeypatch):
