@@ -20,6 +20,11 @@ LEAD_COLUMNS = ["ID", "Job", "Model", "Benchmark", "Pass@1", "Pass@5"]
 TAIL_COLUMNS = ["Primary metric", "Primary value", "ci_low", "ci_high", "Samples", "Duration (s)",
                 "Energy (Wh)", "Peak memory (MiB)", "Data", "Overlap", "Date", "Model path"]
 FORMATS = ("csv", "json")
+# What the Results page draws in a cell with no value (Pass@5 of a benchmark without it, energy
+# where no tool reports power, ...). The table keeps such cells missing (NaN/None): numbers stay
+# numbers for sorting and formats, and the exports write an empty field and null. Streamlit
+# would draw them as the text "None" unless told otherwise (st.dataframe's placeholder).
+EMPTY_CELL = "–"
 TRAINING_KINDS = (*kinds.training_kinds(), "command")
 X_AXES = ("step", "time")
 

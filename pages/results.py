@@ -29,10 +29,11 @@ HIDDEN = ("ID", "Model path", "Primary value")
 
 
 def _shown_columns(df) -> list[str]:
-    """Every column but HIDDEN and the optional columns with no value in any shown row.
-    Streamlit draws an empty cell as "None" whatever a Styler's na_rep says, so a column
-    that is empty throughout (Pass@5 of single-sample runs, energy where no tool reports
-    power) is left off the screen; the exports keep it."""
+    """Every column but HIDDEN and the optional columns with no value in any shown row: a
+    column that is empty throughout (Pass@5 of single-sample runs, energy where no tool
+    reports power) is left off the screen; the exports keep it. Cells empty in some rows
+    only show results.EMPTY_CELL (st.dataframe's placeholder; without it Streamlit writes
+    "None", whatever a Styler's na_rep says)."""
     optional = [*results.metric_columns(df), "ci_low", "ci_high", "Overlap", "Energy (Wh)",
                 "Peak memory (MiB)"]
     empty = {c for c in optional if c in df and df[c].isna().all()}
@@ -105,7 +106,7 @@ def _compare(selected) -> None:
     style = table.style.format("{:.1%}", subset=(data["categories"], table.columns), na_rep="–")
     style = style.format("{:,.0f}", subset=(["Samples"], table.columns), na_rep="–")
     style = style.format("{:,.1f}", subset=(["Duration (s)"], table.columns), na_rep="–")
-    st.dataframe(style, width="stretch", key="res_compare_table")
+    st.dataframe(style, width="stretch", key="res_compare_table", placeholder=results.EMPTY_CELL)
     if data["categories"]:
         st_echarts(_layout(grouped_bars(data["categories"], data["groups"], y_name="%")),
                    height="340px", key="res_compare_chart")
@@ -175,7 +176,8 @@ def benchmark_results() -> None:
                "tick rows to compare them.")
     event = st.dataframe(shown, hide_index=True, width="stretch", key="res_table",
                          on_select="rerun", selection_mode="multi-row",
-                         column_order=_shown_columns(shown), column_config=_column_config(shown))
+                         column_order=_shown_columns(shown), column_config=_column_config(shown),
+                         placeholder=results.EMPTY_CELL)
     rows = [r for r in event.selection.rows if r < len(shown)]
     selected = shown.iloc[rows]
     if len(selected):
@@ -246,7 +248,8 @@ def sample_inspector() -> None:
     st.caption(f"{len(overview)} items, {len(rows)} completions; per-item {metric}. "
                "Tick an item to see its completions and the verifier's per-test output.")
     event = st.dataframe(overview, hide_index=True, width="stretch", key="res_inspect_items",
-                         on_select="rerun", selection_mode="single-row")
+                         on_select="rerun", selection_mode="single-row",
+                         placeholder=results.EMPTY_CELL)
     picked = [r for r in event.selection.rows if r < len(overview)]
     if not picked:
         return
@@ -263,7 +266,8 @@ def sample_inspector() -> None:
             st.caption(f"Reference: {ref}")
         tests = inspector.tests_table(row)
         if len(tests):
-            st.dataframe(tests, hide_index=True, width="stretch", key=f"res_inspect_tests_{label}")
+            st.dataframe(tests, hide_index=True, width="stretch", key=f"res_inspect_tests_{label}",
+                         placeholder=results.EMPTY_CELL)
         if row.get("stderr"):
             with st.expander("stderr"):
                 st.code(row["stderr"], language=None)

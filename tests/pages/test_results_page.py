@@ -307,3 +307,23 @@ def test_models_by_short_name_once_and_no_none_cells(home):
     order = list(grid.proto.column_order)
     assert "Pass@5" not in order and "ID" not in order and "Model path" not in order
     assert "Pass@1" in order and "Job" in order
+
+
+def test_cells_empty_in_some_rows_show_a_dash_not_none(home):
+    """A column with values in some rows only (Pass@5, anls, Job, energy, Data): its empty
+    cells are drawn as results.EMPTY_CELL (Streamlit writes "None" without a placeholder),
+    while the data keeps them missing for sorting and the exports."""
+    seed()
+    with ledger.writer() as conn:
+        ledger.insert_result(conn, None, {"model": "tiny-llava", "benchmark": "docvqa",
+                                          "metrics": {"anls": 0.1}, "primary_metric": "anls"})
+    at = _run()
+    assert not at.exception
+    grid = at.dataframe[0]
+    order = list(grid.proto.column_order)
+    for col in ("Pass@5", "anls", "Job", "Data"):
+        assert col in order and grid.value[col].isna().any() and grid.value[col].notna().any(), col
+    assert grid.proto.placeholder == results.EMPTY_CELL == "–"
+    at = _select(at, [0, 1])  # docvqa beside a code result: anls and Pass@1 are half empty
+    side = at.dataframe[1]
+    assert side.value.isna().any().any() and side.proto.placeholder == results.EMPTY_CELL
