@@ -16,8 +16,9 @@ Processes
 * program process, one per completion: its own session (setsid), an unused uid taken from a
   flock-ed slot (1.7e9 + 2*slot by default), RLIMIT_AS (RLIMIT_DATA for V8/Go), RLIMIT_CPU,
   RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CORE=0, no_new_privs, a fresh 0700
-  working directory, an environment of PATH/HOME/TMPDIR/LANG/LC_ALL/USER/LOGNAME and a run
-  marker only (nothing of the caller's: no tokens or keys), stdout/stderr into capped files.
+  working directory, an environment of PATH/HOME/TMPDIR/LANG/LC_ALL/USER/LOGNAME and
+  HALO_SANDBOX_RUN=1 only (nothing of the caller's: no tokens or keys), stdout/stderr into
+  capped files.
 * Python test suites (HumanEval, MBPP, LiveCodeBench function calls): the tests run in a
   harness worker -- a pooled process with its own uid (not the program's), not dumpable, no
   new privileges -- that calls the program's functions over a pipe with plain-data values.
@@ -53,7 +54,6 @@ import json
 import marshal
 import os
 import random
-import secrets
 import socket
 import struct
 import subprocess
@@ -87,7 +87,7 @@ _BOOT = ("import importlib.util as u, os, sys\n"
 
 
 # What the program's process needs of a spec (the rest is the test harness's).
-PROGRAM_KEYS = ("kind", "program", "module_name", "export", "debug", "marker", "timeout_s",
+PROGRAM_KEYS = ("kind", "program", "module_name", "export", "debug", "timeout_s",
                 "memory_mb", "nproc", "fsize_mb", "memory_kind", "env", "output_cap",
                 "bind", "prefetch")
 
@@ -183,7 +183,6 @@ class Sandbox:
         """Run one spec (see sandbox_server/monitor.py, Run); returns the monitor's result dict."""
         self._ensure()
         spec = dict(spec)
-        spec["marker"] = secrets.token_hex(8)
         slot_fd = None
         info: dict = {}
         if self.report.get("mode") in ("isolated", "uid"):

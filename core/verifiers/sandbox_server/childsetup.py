@@ -38,7 +38,7 @@ def read_output(fd: int, cap: int) -> str:
 def env_plan(spec: dict, workdir: str) -> list[tuple[str, str]]:
     # The zygote's environment already holds only BASE_ENV (set at start): a few per-run
     # values go on top (clearing and refilling it costs hundreds of page faults per fork).
-    env = {"HOME": workdir, "TMPDIR": workdir, "HALO_SANDBOX_RUN": spec.get("marker", "1")}
+    env = {"HOME": workdir, "TMPDIR": workdir}
     env.update({k: str(v).replace("{workdir}", workdir) for k, v in spec.get("env", {}).items()})
     return list(env.items())
 

@@ -137,7 +137,8 @@ def setup_basic(report: dict) -> None:
 
 
 BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-            "USER": "sandbox", "LOGNAME": "sandbox", "HOME": "/", "TMPDIR": "/tmp"}
+            "USER": "sandbox", "LOGNAME": "sandbox", "HOME": "/", "TMPDIR": "/tmp",
+            "HALO_SANDBOX_RUN": "1"}  # lets a program tell it runs here (set once, not per run)
 
 
 def base_environment() -> None:
