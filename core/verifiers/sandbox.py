@@ -280,6 +280,7 @@ def _frame(obj) -> bytes:
 
 
 def _set_timeout(sock: socket.socket, seconds: float) -> None:
+    seconds = min(float(seconds), 1e8)  # no timeout at all would hang on a dead zygote
     whole = int(seconds)
     value = struct.pack("ll", whole, int((seconds - whole) * 1e6))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)

@@ -143,6 +143,12 @@ def fork_loop(sock: socket.socket) -> None:
         write(3, pack(pid))
 
 
+# Larger programs are compiled by the program process itself, under its memory and CPU limits:
+# the zygote has none, and compiling megabytes of hostile text could stall or exhaust it. A
+# model's completion with its prompt is a few kilobytes.
+COMPILE_HERE_MAX = 64 * 1024
+
+
 def with_code(raw: bytes) -> bytes:
     """In the zygote: the program part of a pooled run (marshalled by the caller) with its
     program compiled. Compiling in the fresh fork costs it a few hundred page faults; here
@@ -151,7 +157,8 @@ def with_code(raw: bytes) -> bytes:
     the error or prints the warning to its own stderr exactly as before."""
     try:
         part = marshal.loads(raw)
-        if part.get("kind") != "pytests" or not isinstance(part.get("program"), str):
+        if part.get("kind") != "pytests" or not isinstance(part.get("program"), str) or \
+                len(part["program"]) > COMPILE_HERE_MAX:
             return raw
         with warnings.catch_warnings(record=True) as caught:  # one thread: safe here
             warnings.simplefilter("always")
