@@ -63,9 +63,8 @@ def test_xlam_reference_calls_match_their_answers():
         assert metrics.call_match(ref, record["answers"])["call_exact_match"] == 1.0
 
 
-# MBPP items whose tests pass an object of a class from test_setup_code into the function: the
-# sandbox refuses non-plain values across its boundary, so the reference program fails there.
-# Found by this test; the sandbox is being reworked separately (issue: verifier sandbox).
+# MBPP items whose tests pass an object of a class from test_setup_code into the function (the
+# harness passes it as the class's name and attributes; the program rebuilds it).
 SETUP_CLASS_ITEMS = {9021}
 
 
@@ -82,8 +81,6 @@ def test_mbpp_reference_programs_pass_the_mbpp_verifier():
     assert _mbpp_failures(records) == {}
 
 
-@pytest.mark.xfail(strict=True, reason="the sandbox cannot pass a test_setup_code object into "
-                   "the function (NotPlain); remove this mark when it can")
 def test_mbpp_reference_with_a_setup_class_passes():
     records = [r for r in _records("mbpp") if r["task_id"] in SETUP_CLASS_ITEMS]
     assert records and _mbpp_failures(records) == {}

@@ -49,6 +49,12 @@ class MBPPVerifier(Verifier):
             raise ProblemError("MBPP test_list must be a list of strings")
         func = function_under_test(tests)
         program, _ = codeutil.extract_code(completion, "python", must_define=func)
+        setup = problem.get("test_setup_code") or ""
+        if setup.strip():
+            # As MBPP's own harness runs it, in one namespace: the setup, then the program
+            # (whose own definitions win). The tests' objects of the setup's classes then
+            # reach the program as instances of its copy (see sandbox_server/harness.enc_arg).
+            program = setup + "\n\n" + program
         return codeutil.precompile({
             "kind": "pytests",
             "program": program,

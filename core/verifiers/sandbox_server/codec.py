@@ -3,7 +3,10 @@
 Values travel as tagged JSON (tuples, sets, dicts with any keys, bytes, big ints, non-finite
 floats, complex). Anything that is not plain data stays in U and crosses as a handle
 {"r": n}. Decoding never runs code and never builds anything but builtin types, so U cannot
-smuggle an object (one that claims to equal everything, say) into the trusted harness.
+smuggle an object (one that claims to equal everything, say) into the trusted harness. The
+one exception goes the other way: an instance of the problem's own test classes, passed by
+T into a call, is rebuilt in U from U's copy of the class (tag "o", decoded only where the
+caller of decode gives a `build`, i.e. in U).
 Pure: unit-tested in tests/verifiers/sandbox_server/test_codec.py."""
 from __future__ import annotations
 
@@ -68,29 +71,34 @@ def encode(x, ref=None, depth: int = 0):
     return {"r": ref(x)}
 
 
-def decode(v, resolve, depth: int = 0):
+def decode(v, resolve, depth: int = 0, build=None):
     """Tagged JSON back to a value; handles go through `resolve`. Builds nothing but builtin
     types and never runs code: anything malformed is RpcBroken (a broken program), never a
-    value."""
+    value. `build(class name, attributes)`: only on the program's side, for instances of the
+    tests' own classes the harness passes in (tag "o"); without it (the harness's side, what
+    the program sends) that tag is refused like any unknown one."""
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
     if depth > 220:
         raise RpcBroken("value nested too deeply")
     d = depth + 1
     if isinstance(v, list):
-        return [decode(e, resolve, d) for e in v]
+        return [decode(e, resolve, d, build) for e in v]
     if not isinstance(v, dict) or len(v) != 1:
         raise RpcBroken("malformed value")
     (tag, val), = v.items()
     try:
         if tag == "t":
-            return tuple(decode(e, resolve, d) for e in val)
+            return tuple(decode(e, resolve, d, build) for e in val)
         if tag == "d":
-            return {decode(k, resolve, d): decode(e, resolve, d) for k, e in val}
+            return {decode(k, resolve, d, build): decode(e, resolve, d, build) for k, e in val}
         if tag == "s":
-            return {decode(e, resolve, d) for e in val}
+            return {decode(e, resolve, d, build) for e in val}
         if tag == "F":
-            return frozenset(decode(e, resolve, d) for e in val)
+            return frozenset(decode(e, resolve, d, build) for e in val)
+        if tag == "o" and build is not None and type(val) is list and len(val) == 2 and \
+                type(val[0]) is str:
+            return build(val[0], decode(val[1], resolve, d, build))
         if tag == "b":
             return base64.b64decode(val)
         if tag == "c":

@@ -16,7 +16,7 @@ import sys
 import time
 
 from .asserts import HELPER, Comparisons, compile_test, show
-from .codec import decode, encode
+from .codec import NotPlain, decode, encode
 from .state import U_CPU, U_PHASES, mark
 from .wire import Channel, RpcBroken
 
@@ -89,17 +89,29 @@ class Client:
         return Remote(self, h)
 
 
-def enc_arg(value):
-    # Remote objects inside containers are passed back as handles.
+TESTS_MODULE = "__halo_tests__"  # the __name__ of the tests' namespace (see Harness._run)
+
+
+def enc_arg(value, depth: int = 0):
+    """An argument of a call into the program. Remote objects (inside containers too) go back
+    as handles. An instance of a class the problem's own setup or tests define (MBPP's
+    test_setup_code, say) goes as its class's name and attributes: the program process runs
+    that setup too and rebuilds it from its own copy of the class (codec.decode's `build`),
+    as the reference harnesses' one namespace would have it."""
     if isinstance(value, Remote):
         return {"r": object.__getattribute__(value, "_h")}
-    t = type(value)
+    if depth > 200:
+        raise NotPlain("nested too deeply")
+    t, d = type(value), depth + 1
     if t is list:
-        return [enc_arg(v) for v in value]
+        return [enc_arg(v, d) for v in value]
     if t is tuple:
-        return {"t": [enc_arg(v) for v in value]}
+        return {"t": [enc_arg(v, d) for v in value]}
     if t is dict:
-        return {"d": [[enc_arg(k), enc_arg(v)] for k, v in value.items()]}
+        return {"d": [[enc_arg(k, d), enc_arg(v, d)] for k, v in value.items()]}
+    if getattr(t, "__module__", None) == TESTS_MODULE and t.__qualname__.isidentifier() and \
+            type(getattr(value, "__dict__", None)) is dict and not hasattr(t, "__slots__"):
+        return {"o": [t.__qualname__, enc_arg(dict(value.__dict__), d)]}
     return encode(value)
 
 
@@ -206,7 +218,7 @@ class Harness:
         sys.setrecursionlimit(3000)
         # A copy of the builtins per run: a test that rebinds one cannot leak into the next
         # run of a pooled harness.
-        ns: dict = {"__name__": "__halo_tests__", "__builtins__": dict(builtins.__dict__)}
+        ns: dict = {"__name__": TESTS_MODULE, "__builtins__": dict(builtins.__dict__)}
         try:
             exec(load_code(spec, spec.get("setup", ""), spec.get("setup_code"), "<setup>"), ns)
         except HarnessTimeout:

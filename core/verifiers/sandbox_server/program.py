@@ -97,6 +97,7 @@ def serve_program(spec: dict, rfd: int, wfd: int) -> None:
         except (NotPlain, RecursionError, ValueError):
             names[key] = {"ref": ref(value)}
     batch = early_batch(spec, names)
+    build = builder(ns)
     hello = {"ok": True, "names": names, "batch": [h for h, _ in batch]}
     if debug:
         hello.update(cpu=round(time.process_time() * 1000, 2),
@@ -105,7 +106,7 @@ def serve_program(spec: dict, rfd: int, wfd: int) -> None:
     send_frame(wfd, hello)
     for h, call in batch:  # announced in the hello: the harness reads these replies first
         respond({"op": "call", "h": h, "a": call.get("a"), "k": call.get("k", [])}, ref,
-                resolve, wfd, debug)
+                resolve, wfd, debug, build)
     chan = Channel(rfd, wfd)
     while True:
         try:
@@ -118,9 +119,9 @@ def serve_program(spec: dict, rfd: int, wfd: int) -> None:
             calls = req.get("calls") if isinstance(req.get("calls"), list) else []
             for call in calls:
                 respond(dict(call, op="call") if isinstance(call, dict) else {}, ref, resolve,
-                        wfd, debug)
+                        wfd, debug, build)
         else:
-            respond(req, ref, resolve, wfd, debug)
+            respond(req, ref, resolve, wfd, debug, build)
 
 
 def early_batch(spec: dict, names: dict) -> list[tuple[int, dict]]:
@@ -138,11 +139,11 @@ def early_batch(spec: dict, names: dict) -> list[tuple[int, dict]]:
     return batch if len(batch) >= 2 else []
 
 
-def respond(req, ref, resolve, wfd: int, debug: bool) -> None:
+def respond(req, ref, resolve, wfd: int, debug: bool, build=None) -> None:
     """Answer one request. A harness that stopped listening (it has its verdict; the rest
     of a batch is not needed) ends this process quietly."""
     try:
-        reply = answer(req, ref, resolve)
+        reply = answer(req, ref, resolve, build)
     except RpcBroken:
         raise
     except BaseException as exc:
@@ -159,14 +160,27 @@ def respond(req, ref, resolve, wfd: int, debug: bool) -> None:
         os._exit(0)
 
 
-def answer(req: dict, ref, resolve) -> dict:
+def builder(ns: dict):
+    """Rebuilds an instance of one of the tests' own classes the harness passed in, from this
+    program's class of that name (its setup ran here too) and the instance's attributes."""
+    def build(name: str, attributes):
+        cls = ns.get(name)
+        if not isinstance(cls, type) or type(attributes) is not dict:
+            raise TypeError(f"the program has no class {name!r} to receive the test's object")
+        obj = cls.__new__(cls)
+        obj.__dict__.update(attributes)
+        return obj
+    return build
+
+
+def answer(req: dict, ref, resolve, build=None) -> dict:
     """One request of the harness on one of the program's objects (by handle)."""
     op = req.get("op")
     obj = resolve(req["h"])
-    arg = lambda key: decode(req[key], resolve)  # noqa: E731
+    arg = lambda key: decode(req[key], resolve, 0, build)  # noqa: E731
     if op == "call":
         args = arg("a")
-        kwargs = {k: decode(v, resolve) for k, v in req.get("k", [])}
+        kwargs = {k: decode(v, resolve, 0, build) for k, v in req.get("k", [])}
         return {"v": encode(obj(*args, **kwargs), ref)}
     if op == "getattr":
         return {"v": encode(getattr(obj, req["n"]), ref)}

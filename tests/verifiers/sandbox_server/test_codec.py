@@ -93,3 +93,17 @@ def test_nesting_is_bounded_both_ways():
         frame = [frame]
     with pytest.raises(RpcBroken):
         decode(frame, no_refs)
+
+
+def test_an_instance_of_the_tests_classes_is_built_only_on_the_programs_side():
+    frame = {"t": [{"o": ["Rect", {"d": [["width", 3], ["height", 4]]}]}, 5]}
+    built = []
+
+    def build(name, attributes):
+        built.append((name, attributes))
+        return "an instance"
+
+    assert decode(frame, no_refs, 0, build) == ("an instance", 5)
+    assert built == [("Rect", {"width": 3, "height": 4})]
+    with pytest.raises(RpcBroken):  # the harness decodes without `build`: a program sending
+        decode(frame, no_refs)      # this tag gets nothing built on the trusted side
