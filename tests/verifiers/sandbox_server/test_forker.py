@@ -47,3 +47,25 @@ def test_a_warning_still_reaches_the_programs_own_stderr(sandbox):
     result = sandbox.run(spec)
     assert result["status"] == "pass"
     assert "SyntaxWarning" in result["stderr"]
+
+
+def run_program(sandbox, program: str, test: str):
+    from core.verifiers import codeutil
+
+    return sandbox.run(codeutil.precompile({
+        "kind": "pytests", "program": program, "setup": "",
+        "tests": [{"name": "t", "code": test, "kind": "test"}],
+        "export": ["f"], "bind": {"f": "f"}, "timeout_s": 5}))
+
+
+def test_the_program_runs_with_the_garbage_collector_on(sandbox):
+    # the forker runs without it (each page it writes is a fault); its children must not
+    result = run_program(sandbox, "import gc\ndef f():\n    return gc.isenabled()\n",
+                         "assert f() is True")
+    assert result["status"] == "pass", result
+
+
+def test_a_program_too_big_for_the_zygote_still_runs(sandbox):
+    program = "def f():\n    return 7\n" + "x = 1\n" * (COMPILE_HERE_MAX // 6 + 1)
+    result = run_program(sandbox, program, "assert f() == 7")
+    assert result["status"] == "pass", result
