@@ -320,12 +320,9 @@ def _recv_frame(sock: socket.socket):
 
 # ---------------------------------------------------------------- uid slots
 
-_checked_lock_dir: str | None = None
-
-
 def _lock_dir() -> Path:
     path = Path(tempfile.gettempdir()) / f"halo-forge-sandbox-{os.geteuid()}"
-    try:  # checked on every run (a directory someone else made must never be used)
+    try:  # a directory someone else made must never be used
         st = os.lstat(path)
     except FileNotFoundError:
         try:
@@ -333,31 +330,55 @@ def _lock_dir() -> Path:
         except FileExistsError:
             pass
         st = os.lstat(path)
+    _check_private(st, path)
+    return path
+
+
+def _check_private(st: os.stat_result, path) -> None:
     import stat as _stat
     if not _stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
         raise SandboxError(f"{path} is not a private directory of this user")
-    return path
+
+
+# The lock directory, opened once per process and checked (ours, private) through the open
+# fd: slot files are then opened relative to it, so no run pays for the check again, and a
+# directory swapped in under the same name later is never used (creating a file in the
+# removed one fails; it is then made, opened and checked again).
+_dir_fd: int | None = None
+_dir_lock = threading.Lock()
+
+
+def _open_lock_dir(stale: int | None = None) -> int:
+    global _dir_fd
+    with _dir_lock:
+        if _dir_fd is not None and _dir_fd != stale:
+            return _dir_fd  # another thread has just reopened it
+        path = _lock_dir()
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            _check_private(os.fstat(fd), path)
+        except SandboxError:
+            os.close(fd)
+            raise
+        if _dir_fd is not None:
+            os.close(_dir_fd)
+        _dir_fd = fd
+        return fd
 
 
 def _acquire_slot() -> tuple[int, int]:
     """An exclusive uid slot for one run. The lock fd travels to the monitor, so the slot
     stays taken until the run is cleaned up even if this process dies first."""
-    global _checked_lock_dir
-    # The directory is checked (ours, private) once per process: a private directory of ours
-    # in a sticky /tmp cannot be replaced by another user afterwards. If it was removed, the
-    # open fails and it is made and checked again.
-    directory = _checked_lock_dir or str(_lock_dir())
+    directory = _dir_fd if _dir_fd is not None else _open_lock_dir()
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
     start = random.randrange(UID_SLOTS)
     for i in range(UID_SLOTS):
         slot = (start + i) % UID_SLOTS
-        path = f"{directory}/slot-{slot}.lock"
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except FileNotFoundError:
-            directory = str(_lock_dir())
-            fd = os.open(f"{directory}/slot-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW,
-                         0o600)
-        _checked_lock_dir = directory
+            fd = os.open(f"slot-{slot}.lock", flags, 0o600, dir_fd=directory)
+        except FileNotFoundError:  # the directory was removed
+            directory = _open_lock_dir(stale=directory)
+            fd = os.open(f"slot-{slot}.lock", flags, 0o600, dir_fd=directory)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return fd, slot
