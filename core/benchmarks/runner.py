@@ -63,7 +63,10 @@ class Settings:
     samples = property(lambda self: self.config.benchmark.samples)
     temperature = property(lambda self: self.config.benchmark.temperature)
     batch_size = property(lambda self: self.config.benchmark.batch_size)
-    max_new_tokens = property(lambda self: self.config.benchmark.max_new_tokens)
+    # Unset in the config: this benchmark's type default (a suite's VLM and code benchmarks
+    # each get their own).
+    max_new_tokens = property(lambda self: self.config.benchmark.max_new_tokens
+                              or self.bench.type_info.max_new_tokens)
     ks = property(lambda self: sorted({1, *self.config.benchmark.k}))
 
     @property

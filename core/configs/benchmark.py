@@ -14,7 +14,7 @@ class BenchmarkSection(_Section):
     samples: int = Field(1, ge=1, le=1000, description="Completions per problem (n in pass@k).")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 = greedy.")
     batch_size: int = Field(8, ge=1, le=4096, description="Prompts per generation call.")
-    max_new_tokens: int = Field(512, ge=1, le=32_768, description="Maximum tokens generated per completion.")
+    max_new_tokens: int | None = Field(None, ge=1, le=32_768, description="Maximum tokens generated per completion; empty: each benchmark's type default (code 512, VLM 32, audio 128, agentic 256).")
     k: list[int] = Field(default_factory=lambda: [1, 5], min_length=1, description="pass@k values to report (only k <= samples are computed).")
 
     @field_validator("name")

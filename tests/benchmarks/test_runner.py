@@ -269,3 +269,15 @@ def test_a_named_suite_expands_in_catalogue_order():
     assert [b.name for b in catalogue.expand("mbpp, code-suite")] == ["mbpp", "humaneval", "livecodebench"]
     with pytest.raises(ValueError, match="did you mean 'humaneval'"):
         catalogue.expand("humaneval,humanevl")
+
+
+# ---------------------------------------------------------------------------- generation budget
+
+def test_a_config_without_max_new_tokens_gives_each_benchmark_its_types_default(tmp_path):
+    config = {"kind": "benchmark", "model": {"name": "Qwen/Qwen2-VL-2B-Instruct"},
+              "benchmark": {"name": "textvqa,librispeech,xlam,humaneval"}}
+    settings = runner.settings_from(config, tmp_path)
+    assert {s.bench.name: s.max_new_tokens for s in settings} == {
+        "textvqa": 32, "librispeech": 128, "xlam": 256, "humaneval": 512}
+    config["benchmark"]["max_new_tokens"] = 64  # an explicit budget wins everywhere
+    assert {s.max_new_tokens for s in runner.settings_from(config, tmp_path)} == {64}
