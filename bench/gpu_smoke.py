@@ -23,18 +23,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+from benchutil import quiet  # noqa: E402  (bench/ is on sys.path as the script's dir)
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def quiet(fn, *args, **kwargs):
-    log = Path(tempfile.mkstemp(suffix=".log")[1])
-    saved = sys.stdout
-    with log.open("w") as f:
-        sys.stdout = f
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            sys.stdout = saved
 
 
 def peak(torch) -> str:

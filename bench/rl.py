@@ -33,22 +33,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+from benchutil import quiet  # noqa: E402  (bench/ is on sys.path as the script's dir)
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 GENERATION = 64  # completions per GRPO generation: 8 prompts x 8 (toytask.grpo_config)
 ITERATIONS = 8  # optimizer steps per generation (grpo.num_iterations)
 
 
-def quiet(fn, *args, **kwargs):
-    """Run fn with its stdout (the job's progress lines) sent to a file."""
-    log = Path(tempfile.mkstemp(suffix=".log")[1])
-    saved = sys.stdout
-    with log.open("w") as f:
-        sys.stdout = f
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            sys.stdout = saved
 
 
 def eval_rate(base: str, adapter: str | None, probs: list[dict]) -> float:
