@@ -180,7 +180,16 @@ class Sandbox:
 
     # ---------------------------------------------------------------- running
     def run(self, spec: dict[str, Any], wait_s: float | None = None) -> dict:
-        """Run one spec (see sandbox_server/monitor.py, Run); returns the monitor's result dict."""
+        """Run one spec (see sandbox_server/monitor.py, Run); returns the monitor's result dict.
+        A run the sandbox lost before its program started (its forker died: `retry`) is run
+        once more, so that a verdict never counts the sandbox's own failure."""
+        result = self._run_once(spec, wait_s)
+        if result.pop("retry", False):
+            result = self._run_once(spec, wait_s)
+            result.pop("retry", None)
+        return result
+
+    def _run_once(self, spec: dict[str, Any], wait_s: float | None) -> dict:
         self._ensure()
         spec = dict(spec)
         slot_fd = None

@@ -8,8 +8,9 @@ from __future__ import annotations
 import gc
 import marshal
 import os
-import warnings
+import select
 import signal
+import warnings
 import socket
 import struct
 import traceback
@@ -64,10 +65,12 @@ class Forker:
         self.sock.sendall(raw)
 
     def read_pids(self) -> list[int] | None:
-        """The pids that arrived (-1: that fork failed); None when the forker is gone."""
+        """The pids that arrived (-1: that fork failed); None when the forker is gone. Never
+        waits: the socket's fd is non-blocking (it has a timeout), and os.read does not
+        poll first as recv on a socket with a timeout does."""
         try:
-            data = self.sock.recv(4096)
-        except (BlockingIOError, InterruptedError, socket.timeout):
+            data = os.read(self.sock.fileno(), 4096)
+        except (BlockingIOError, InterruptedError):
             return []
         except OSError:
             data = b""
@@ -81,13 +84,16 @@ class Forker:
         return pids
 
     def restart(self) -> None:
+        """Kill this forker and start another. Returns once the old one is gone, so that the
+        programs it forked are already re-parented to the zygote (see forker_died)."""
         self.sock.close()
-        if self.pidfd is not None:
-            os.close(self.pidfd)
         try:
             os.kill(self.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        if self.pidfd is not None:
+            select.select([self.pidfd], [], [], 5.0)  # readable once it has exited
+            os.close(self.pidfd)
         self.start()
 
 

@@ -22,7 +22,7 @@ from .forker import Forker, with_code
 from .isolation import base_environment, setup_basic, setup_isolated
 from .libc import MS_NODEV, MS_NOEXEC, MS_NOSUID, PR_SET_CHILD_SUBREAPER, mount, prctl
 from .monitor import monitor
-from .reaper import cleanup_uids, rmtree, workdir_for
+from .reaper import cleanup_uids, read_small, rmtree, uid_of, workdir_for
 from .state import CONFIG
 from .wire import READ_CHUNK, Frames, RpcBroken, send_frame, write_all
 from .worker import worker_main
@@ -143,9 +143,10 @@ class Zygote:
     def __init__(self, ctrl: socket.socket) -> None:
         self.ctrl = ctrl
         self.poller = select.poll()
-        self.poller.register(ctrl.fileno(), select.POLLIN)
+        self.fresh: set[int] = set()  # fds watched since the last poll (see loop)
+        self.watch(ctrl.fileno())
         self.accepting = True
-        self.monitors: dict[int, tuple[list[int], dict]] = {}  # pidfd -> run
+        self.monitors: dict[int, tuple[list[int], dict, int]] = {}  # pidfd -> fds, run, pid
         self.runs: dict[int, PoolRun] = {}  # caller socket -> run
         self.workers: dict[int, Worker] = {}  # worker socket -> worker
         self.by_pidfd: dict[int, Worker] = {}
@@ -155,7 +156,7 @@ class Zygote:
         self.cpus = sorted(os.sched_getaffinity(0)) if CONFIG.get("pin", True) else []
         self.cpu_turn = 0
         self.forker = Forker()
-        self.poller.register(self.forker.sock.fileno(), select.POLLIN)
+        self.watch(self.forker.sock.fileno())
         self.spawning: list[PoolRun] = []  # asked the forker for their program, in order
         self.null = os.open(os.devnull, os.O_RDWR)  # every program's stdin
 
@@ -172,7 +173,11 @@ class Zygote:
                 events = self.poller.poll(timeout)
             except InterruptedError:
                 continue
+            self.fresh.clear()
             for fd, _ in events:
+                if fd in self.fresh:  # closed and its number reused earlier in this batch:
+                    continue  # the event was the old fd's (poll is level-triggered: the
+                    # new one's own events come with the next poll)
                 try:
                     self.dispatch(fd)
                 except Exception:  # one bad run must not take the zygote (and all runs) down
@@ -190,6 +195,15 @@ class Zygote:
 
     def on_exit(self) -> None:
         pass
+
+    def watch(self, fd: int) -> None:
+        self.poller.register(fd, select.POLLIN)
+        self.fresh.add(fd)
+
+    def live(self, run: PoolRun) -> bool:
+        """The run is still in flight. Runs are keyed by their socket's fd number, which a
+        later run gets once this one is finished: so compare the object, not the key."""
+        return self.runs.get(run.sock) is run
 
     def dispatch(self, fd: int) -> None:
         if fd == self.ctrl.fileno() and self.accepting:
@@ -227,7 +241,7 @@ class Zygote:
             run = PoolRun(fds[0], fds, info)
             os.set_blocking(run.sock, False)
             self.runs[run.sock] = run
-            self.poller.register(run.sock, select.POLLIN)
+            self.watch(run.sock)
             self.on_run_data(run)  # the caller usually sent the spec before the request
             return
         pid = os.fork()
@@ -246,11 +260,11 @@ class Zygote:
             for f in fds:
                 os.close(f)
             return
-        self.poller.register(pidfd, select.POLLIN)
-        self.monitors[pidfd] = (fds, info)
+        self.watch(pidfd)
+        self.monitors[pidfd] = (fds, info, pid)
 
     def on_monitor_exit(self, pidfd: int) -> None:
-        fds, info = self.monitors.pop(pidfd)
+        fds, info, _ = self.monitors.pop(pidfd)
         self.poller.unregister(pidfd)
         os.close(pidfd)
         try:
@@ -357,19 +371,39 @@ class Zygote:
             self.end_program(run, pending)
 
     def forker_died(self) -> None:
-        """Replace the forker; runs whose program it had not confirmed end in an error (what
-        it may have started of them dies with their uid in the cleanup)."""
+        """Replace the forker. The runs whose program it had not confirmed are redone by
+        their caller (`retry`): nothing of them counts, not even a verdict the harness sent,
+        which may only say that the program never came."""
         try:
             self.poller.unregister(self.forker.sock.fileno())
         except KeyError:
             pass
         lost, self.spawning = self.spawning, []
-        self.forker.restart()
-        self.poller.register(self.forker.sock.fileno(), select.POLLIN)
+        self.forker.restart()  # returns once the old forker is gone: its orphans are ours
+        self.watch(self.forker.sock.fileno())
+        if lost:
+            self.kill_unreported_programs()
         for run in lost:
-            run.spawning, pending, run.pending = None, run.pending, None
-            self.finish(run, pending or {"status": "error", "tests": [],
-                                         "message": "the sandbox's forker died"})
+            run.spawning, run.pending = None, None
+            self.finish(run, {"status": "error", "tests": [], "retry": True,
+                              "message": "the sandbox's forker died before starting the program"})
+
+    def kill_unreported_programs(self) -> None:
+        """Kill the programs the dead forker started but never reported. One may still be
+        root, before its setresuid: the cleanup, which kills by uid, would miss it, and it
+        would go on as the uid of a later run. Every child of ours still root is ours to
+        know (forker, harness workers, monitors); any other is such a program."""
+        known = set(self.known_children()) | {pid for _, _, pid in self.monitors.values()}
+        try:
+            kids = read_small(f"/proc/{os.getpid()}/task/{os.getpid()}/children", 1 << 16)
+        except OSError:
+            return
+        for pid in map(int, kids.split()):
+            if pid not in known and uid_of(pid) == 0:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def assign(self, worker: Worker, run: PoolRun) -> None:
         """Give a worker the run: its budget and CPU, the two pipes to the program, the spec."""
@@ -390,7 +424,7 @@ class Zygote:
             for fd in run.job_fds:
                 os.close(fd)
             run.job_fds = []
-            if worker.sock in self.workers:
+            if self.workers.get(worker.sock) is worker:
                 os.set_blocking(worker.sock, False)
 
     def next_cpu(self) -> int | None:
@@ -431,8 +465,8 @@ class Zygote:
         os.set_blocking(worker.sock, False)
         self.workers[worker.sock] = worker
         self.by_pidfd[worker.pidfd] = worker
-        self.poller.register(worker.sock, select.POLLIN)
-        self.poller.register(worker.pidfd, select.POLLIN)
+        self.watch(worker.sock)
+        self.watch(worker.pidfd)
         return worker
 
     def on_worker_data(self, worker: Worker) -> None:
@@ -476,19 +510,19 @@ class Zygote:
         except ProcessLookupError:
             pass
         self.dying[run.u_pidfd] = run
-        self.poller.register(run.u_pidfd, select.POLLIN)
+        self.watch(run.u_pidfd)
 
     def on_program_exit(self, pidfd: int) -> None:
         run = self.dying.pop(pidfd)
         self.poller.unregister(pidfd)
         run.program_gone = True
-        if run.sock in self.runs:
+        if self.live(run):
             self.finish(run, run.result or {"status": "error", "tests": []})
 
     def release(self, worker: Worker) -> None:
         if self.waiting:
             run = self.waiting.pop(0)
-            if run.sock in self.runs:
+            if self.live(run):
                 self.assign(worker, run)
                 return
         self.idle.append(worker)
@@ -498,7 +532,7 @@ class Zygote:
 
     def retire(self, worker: Worker) -> None:
         """Kill a worker and forget it; a run it held ends in an error."""
-        if worker.sock not in self.workers:
+        if self.workers.get(worker.sock) is not worker:  # retired already (fd reused)
             return
         try:
             os.kill(worker.pid, signal.SIGKILL)
@@ -524,13 +558,17 @@ class Zygote:
         """The end of a pooled run, exactly once: collect its output, clean up everything of its
         uids, then send the result and close the caller's socket and uid lock (the caller
         returns on that EOF, so nothing of the run is left when it does)."""
-        if run.sock not in self.runs:
+        if not self.live(run):
             return
         if run.spawning is not None:  # never before its program is known: it could outlive
             run.pending = run.pending or result  # the cleanup of its uid
             run.deadline = run.spawning + self.FORKER_PATIENCE
             return
         del self.runs[run.sock]
+        if run.worker is not None:  # its late verdict is dropped and the worker released
+            if run.worker.run is run:
+                run.worker.run = None
+            run.worker = None
         if run in self.waiting:
             self.waiting.remove(run)
         try:
