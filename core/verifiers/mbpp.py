@@ -50,14 +50,14 @@ class MBPPVerifier(Verifier):
         func = function_under_test(tests)
         program, _ = codeutil.extract_code(completion, "python", must_define=func)
         setup = problem.get("test_setup_code") or ""
-        if setup.strip():
-            # As MBPP's own harness runs it, in one namespace: the setup, then the program
-            # (whose own definitions win). The tests' objects of the setup's classes then
-            # reach the program as instances of its copy (see sandbox_server/harness.enc_arg).
-            program = setup + "\n\n" + program
         return codeutil.precompile({
             "kind": "pytests",
             "program": program,
+            # As MBPP's own harness runs it, in one namespace: the setup, then the program
+            # (whose own definitions win). The tests' objects of the setup's classes then
+            # reach the program as instances of its copy (see sandbox_server/harness.enc_arg).
+            # Run apart, so the program's tracebacks keep its own line numbers.
+            **({"program_setup": setup} if setup.strip() else {}),
             "setup": problem.get("test_setup_code") or "",
             "tests": [{"name": f"test {i + 1}: {t.strip()[:80]}", "code": t, "kind": "test"}
                       for i, t in enumerate(tests)],

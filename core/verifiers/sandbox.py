@@ -87,7 +87,7 @@ _BOOT = ("import importlib.util as u, os, sys\n"
 
 
 # What the program's process needs of a spec (the rest is the test harness's).
-PROGRAM_KEYS = ("kind", "program", "module_name", "export", "debug", "timeout_s",
+PROGRAM_KEYS = ("kind", "program", "program_setup", "module_name", "export", "debug", "timeout_s",
                 "memory_mb", "nproc", "fsize_mb", "memory_kind", "env", "output_cap",
                 "bind", "prefetch")
 

@@ -62,3 +62,29 @@ def test_function_under_test_skips_builtins():
 def test_bad_problem_is_an_error_verdict():
     verdict = MBPPVerifier().verify({"text": "x"}, "def f(): pass")
     assert verdict.status == "error" and "test_list" in verdict.message
+
+
+SETUP_PROBLEM = {
+    "task_id": 9103, "text": "Write a function to find the area of a rectangle.",
+    "code": "def area(r):\n    return r.w * r.h",
+    "test_list": ["assert area(Rect(3, 4)) == 12", "assert area(Rect(1, 1)) == 1"],
+    "test_setup_code": "class Rect:\n    def __init__(self, w, h):\n        self.w, self.h = w, h\n",
+    "challenge_test_list": [],
+}
+
+
+def test_setup_code_runs_before_the_program_and_keeps_its_line_numbers(clean):
+    v = MBPPVerifier(timeout_s=2)
+    assert v.verify(SETUP_PROBLEM, SETUP_PROBLEM["code"]).passed
+    # An error at the program's top level names the program's own line 3, not a line
+    # shifted by the setup's length (the setup used to be pasted above the program).
+    broken = v.verify(SETUP_PROBLEM, "def area(r):\n    return r.w * r.h\nraise ValueError('x')\n")
+    assert broken.status == "error" and 'solution.py", line 3' in broken.stderr, broken
+    syntax = v.verify(SETUP_PROBLEM, "def area(r):\n    return r.w * r.h\n\nx = (1,\n")
+    assert syntax.status == "compile_error" and "(solution.py, line 4)" in syntax.message, syntax
+
+
+def test_a_setup_that_raises_is_named_as_the_problems_fault(clean):
+    problem = dict(SETUP_PROBLEM, test_setup_code="import nonexistent_module_xyz\n")
+    verdict = MBPPVerifier(timeout_s=2).verify(problem, SETUP_PROBLEM["code"])
+    assert not verdict.passed and "test setup failed: ModuleNotFoundError" in verdict.message, verdict

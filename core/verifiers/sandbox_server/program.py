@@ -75,6 +75,16 @@ def serve_program(spec: dict, rfd: int, wfd: int) -> None:
                          "message": f"{type(exc).__name__}: {exc}"})
         os._exit(1)
     compiled = probe() if debug else None
+    setup = spec.get("program_setup")
+    if isinstance(setup, str) and setup.strip():  # the problem's own code (MBPP's test setup)
+        try:
+            exec(compile(setup, "test_setup_code.py", "exec", dont_inherit=True), ns)
+        except BaseException as exc:
+            traceback.print_exc()
+            flush_stdio()
+            send_frame(wfd, {"ok": False, "kind": "error", "message":
+                             f"the problem's test setup raised {type(exc).__name__}: {exc}"[:500]})
+            os._exit(1)
     try:
         exec(code, ns)
     except BaseException as exc:
