@@ -419,7 +419,7 @@ _MISSING = object()
 
 def _cell(value: Any) -> str:
     if value is _MISSING:
-        return "—"
+        return EMPTY_CELL
     if isinstance(value, str):
         return value
     if isinstance(value, float) and math.isfinite(value):
@@ -430,7 +430,7 @@ def _cell(value: Any) -> str:
 def config_diff(job_ids: Iterable[int], differences_only: bool = False):
     """Configs of several jobs side by side: one row per setting (dotted key), one column per
     run; with differences_only, just the settings whose values are not all the same (a setting
-    one run lacks counts as different). Cells are text, "—" where a run lacks the setting."""
+    one run lacks counts as different). Cells are text, "–" (EMPTY_CELL) where a run lacks the setting."""
     import pandas as pd
 
     columns: dict[str, dict[str, Any]] = {}

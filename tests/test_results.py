@@ -199,7 +199,7 @@ def test_config_diff_all_and_differences_only(home):
     assert list(full.columns) == [f"#{a} a", f"#{b} b"]
     assert list(full.index) == ["lora.r", "model.name", "training.epochs", "training.lr"]
     assert full.loc["training.lr"].tolist() == ["0.0001", "0.0002"]
-    assert full.loc["lora.r"].tolist() == ["—", "8"]
+    assert full.loc["lora.r"].tolist() == ["–", "8"]
     diff = results.config_diff([a, b], differences_only=True)
     assert list(diff.index) == ["lora.r", "training.lr"]
     c = _add_run("c", {"training": {"lr": 1e-4 * 6}}, [(1, 0, 1)])  # 0.0006000000000000001
