@@ -38,7 +38,7 @@ pinned to one CPU (their many round trips are cheap context switches there).
 
 Fallbacks. Root without namespaces ("uid" mode): the same uids and limits, the real /tmp
 swept by uid, no hidden homes; on this machine the interpreter under /root is then unreadable
-for the uids, so only preloaded modules import. Not root ("basic" mode): no uid change, a
+for the uids, so only preloaded modules import (a longer list there). Not root ("basic" mode): no uid change, a
 user+network namespace where the kernel allows one, RLIMIT_NPROC counted against the user's
 own processes, cleanup by walking the subreaper's process subtree. protections() says which.
 
@@ -75,6 +75,13 @@ UID_SLOTS = 512
 # would run in every fork, and each fork is on the hot path.
 PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
            "string", "copy", "json", "operator", "traceback")
+# In "uid" mode on a machine whose interpreter the run uids cannot read (no mount namespace
+# binds it back), nothing else imports at all: there the zygote also preloads these, which
+# benchmark programs and tests import (HumanEval/162's solution: hashlib; its tests: random).
+# Correct verdicts first: that mode pays for them in every fork.
+PRELOAD_UNREADABLE = ("hashlib", "random", "datetime", "dataclasses", "decimal", "fractions",
+                      "statistics", "cmath", "array", "unicodedata", "textwrap", "numbers",
+                      "fnmatch", "string", "struct", "base64", "enum", "abc", "io")
 
 # Loads the package by path as a top-level package of its own (its modules import each other
 # relatively), without importing `core` or anything else of ours.
@@ -149,7 +156,7 @@ class Sandbox:
                   "tmpfs_mb": int(os.environ.get("HALO_SANDBOX_TMPFS_MB", "1024")),
                   "harness_uids": [UID_BASE + 2 * UID_SLOTS + k for k in range(64)],
                   "pin": os.environ.get("HALO_SANDBOX_PIN", "1") != "0",
-                  "preload": list(PRELOAD)}
+                  "preload": list(PRELOAD), "preload_unreadable": list(PRELOAD_UNREADABLE)}
         parent.settimeout(60)
         try:
             parent.send(json.dumps(config).encode())

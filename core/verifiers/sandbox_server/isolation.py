@@ -131,7 +131,8 @@ def setup_basic(report: dict) -> None:
         hidden = [p for p in CONFIG.get("expose", []) if not world_traversable(p)]
         if hidden:
             report["inactive"].append("modules the zygote did not preload cannot be imported: "
-                                      f"{hidden[0]} is not readable by the sandbox uids")
+                                      f"{hidden[0]} is not readable by the sandbox uids (a "
+                                      "longer list is preloaded for that reason)")
     else:
         report["inactive"].append("separate uid (not root): the program can write where this user can")
 

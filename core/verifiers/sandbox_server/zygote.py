@@ -19,7 +19,7 @@ import traceback
 
 from .childsetup import capped_stdio, flush_stdio, output_files, read_output
 from .forker import Forker, with_code
-from .isolation import base_environment, setup_basic, setup_isolated
+from .isolation import base_environment, setup_basic, setup_isolated, world_traversable
 from .libc import MS_NODEV, MS_NOEXEC, MS_NOSUID, PR_SET_CHILD_SUBREAPER, mount, prctl
 from .monitor import monitor
 from .reaper import cleanup_uids, read_small, rmtree, uid_of, workdir_for
@@ -66,7 +66,7 @@ def main(ctrl_fd: int) -> None:
     else:
         host_pid = os.getpid()
     capped_stdio()
-    for name in CONFIG.get("preload", []):
+    for name in preload_list():
         try:
             __import__(name)
         except Exception:
@@ -80,6 +80,17 @@ def main(ctrl_fd: int) -> None:
     report["zygote_ns_pid"] = os.getpid()
     ctrl.send(json.dumps({"ready": True, "report": report}).encode())
     serve(ctrl)
+
+
+def preload_list() -> list[str]:
+    """The modules to import before forking anything: the usual list, and in "uid" mode
+    where the run uids cannot read the interpreter's files, a longer one (nothing that is
+    not preloaded imports there)."""
+    names = list(CONFIG.get("preload", []))
+    if CONFIG.get("mode") == "uid" and \
+            not all(world_traversable(p) for p in CONFIG.get("expose", [])):
+        names += CONFIG.get("preload_unreadable", [])
+    return names
 
 
 def serve(ctrl: socket.socket) -> None:
