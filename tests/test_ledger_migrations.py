@@ -48,16 +48,22 @@ def test_v1_ledger_migrates_and_keeps_rows(home):
     assert ledger.get_job(jid)["endpoint"] == "http://127.0.0.1:1234/v1"
 
 
-def test_every_migration_step_adds_what_the_tables_declare(home):
-    """A migrated ledger has exactly the columns a fresh one has."""
+def _migrated_and_fresh(home: Path) -> tuple[Path, Path]:
+    """The v1 fixture opened (so migrated) as the ledger, and a ledger created fresh."""
     shutil.copy(FIXTURE, home / "ledger.db")
     ledger.list_jobs()
     fresh = home / "fresh"
     fresh.mkdir()
     with ledger.reader(fresh / "ledger.db"):
         pass
+    return home / "ledger.db", fresh / "ledger.db"
+
+
+def test_every_migration_step_adds_what_the_tables_declare(home):
+    """A migrated ledger has exactly the columns a fresh one has."""
+    migrated, fresh = _migrated_and_fresh(home)
     for table in ("job", "metric", "log_line", "event", "gpu_sample", "result"):
-        assert _columns(home / "ledger.db", table) == _columns(fresh / "ledger.db", table), table
+        assert _columns(migrated, table) == _columns(fresh, table), table
 
 
 def _indexes(path: Path) -> dict[str, str]:
@@ -71,15 +77,9 @@ def _indexes(path: Path) -> dict[str, str]:
 
 def test_old_ledger_gets_the_indexes_a_fresh_one_has(home):
     assert "ix_event_not_telemetry" not in _indexes(FIXTURE)
-    shutil.copy(FIXTURE, home / "ledger.db")
-    ledger.list_jobs()
-    fresh = home / "fresh"
-    fresh.mkdir()
-    with ledger.reader(fresh / "ledger.db"):
-        pass
-    migrated = _indexes(home / "ledger.db")
-    assert "ix_event_not_telemetry" in migrated
-    assert migrated == _indexes(fresh / "ledger.db")
+    migrated, fresh = _migrated_and_fresh(home)
+    assert "ix_event_not_telemetry" in _indexes(migrated)
+    assert _indexes(migrated) == _indexes(fresh)
 
 
 def test_migration_backs_up_first_and_runs_in_one_transaction(home, monkeypatch):
